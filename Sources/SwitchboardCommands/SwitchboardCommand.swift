@@ -1,0 +1,46 @@
+import ArgumentParser
+
+/// The root of the command line: Kubernetes ClusterIP Service networking in one binary.
+public struct SwitchboardCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Kubernetes ClusterIP Service networking: stable virtual IPs, DNS names and load balancing over ready pods.",
+        discussion: """
+            A Service gets a ClusterIP, a stable virtual address; its selector picks pods, whose ready addresses \
+            become its endpoints; the proxy on each node turns traffic to the ClusterIP into connections to those \
+            endpoints; cluster DNS gives the Service a name.
+            """,
+        version: SwitchboardVersion.current,
+        subcommands: [VersionCommand.self, BenchCommand.self])
+
+    public init() {}
+}
+
+/// The version this binary was built as.
+public enum SwitchboardVersion {
+    public static let current = "0.1.0"
+}
+
+/// `switchboard version`.
+public struct VersionCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+    public init() {}
+    public func run() {
+        print("switchboard \(SwitchboardVersion.current)")
+    }
+}
+
+/// `switchboard bench …`.
+public struct BenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure hot paths and print figures.",
+        subcommands: [CoreBenchCommand.self])
+    public init() {}
+}
+
+/// The entry point the executable calls.
+public enum SwitchboardCLI {
+    public static func main() async {
+        await SwitchboardCommand.main()
+    }
+}
