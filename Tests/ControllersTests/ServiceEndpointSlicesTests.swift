@@ -1,3 +1,4 @@
+import Foundation
 import Controllers
 import IPAM
 import KubeAPI
@@ -92,7 +93,9 @@ struct PropertyConfig: Sendable, CustomTestStringConvertible {
     var testDescription: String { label }
 }
 
-let propertyConfigs: [PropertyConfig] = [
+let propertyConfigs: [PropertyConfig] = baseConfigsForStress + stressConfigs
+
+let baseConfigsForStress: [PropertyConfig] = [
     PropertyConfig(
         label: "IPv4, one named port (a pod without it shares the placeholder's empty port list), max 5",
         service: makeService(ports: [namedPort("http", port: 80, target: "http")]),
@@ -115,6 +118,19 @@ let propertyConfigs: [PropertyConfig] = [
         max: 2, nodes: nodeLookup(["n1": "z1", "n2": nil]), nodeNames: ["n1", "n2", "gone"], dualStack: false,
         seed: 0x5EED_0004, initialPods: 2, addPercent: 20, deletePercent: 20),
 ]
+
+/// `SWITCHBOARD_STRESS=N` adds N more seeds of each configuration (for a long local run; CI uses the four above).
+let stressConfigs: [PropertyConfig] = {
+    guard let text = ProcessInfo.processInfo.environment["SWITCHBOARD_STRESS"], let n = UInt64(text) else { return [] }
+    return baseConfigsForStress.flatMap { base in
+        (1...max(n, 1)).map { i in
+            var config = base
+            config.seed = base.seed &* 31 &+ i
+            config.label = base.label + " (stress seed \(i))"
+            return config
+        }
+    }
+}()
 
 // MARK: - Property test
 

@@ -92,15 +92,15 @@ struct EndpointBuilder {
         guard !addresses.isEmpty else { return DesiredEndpoint(key: key, endpoint: nil, problem: nil) }
         let serving = PodEndpointRules.isReady(pod)
         let terminating = pod.metadata.deletionTimestamp != nil
-        var endpoint = Endpoint(
+        // Built in one go: setting fields afterwards would copy the endpoint.
+        let endpoint = Endpoint(
             addresses: addresses.count > 1 ? addresses.sorted() : addresses,
             conditions: EndpointConditions(
                 ready: service.publishesNotReadyAddresses || (serving && !terminating),
                 serving: serving, terminating: terminating),
-            targetRef: ObjectReference(kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid))
-        if PodEndpointRules.shouldSetHostname(pod, service) { endpoint.hostname = pod.spec.hostname }
-        if !nodeName.isEmpty { endpoint.nodeName = nodeName }
-        endpoint.zone = node.zone
+            hostname: PodEndpointRules.shouldSetHostname(pod, service) ? pod.spec.hostname : nil,
+            targetRef: ObjectReference(kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid),
+            nodeName: nodeName.isEmpty ? nil : nodeName, zone: node.zone)
         return DesiredEndpoint(key: key, endpoint: endpoint, problem: nil)
     }
 }
@@ -122,5 +122,15 @@ extension Service {
             }
         }
         return [AddressType.ipv4, .ipv6].filter(types.contains)
+    }
+}
+
+extension Pod {
+    /// `EndpointBuilder.desired` called on the pod in place (as a method, the pod is not copied first).
+    @inline(__always)
+    func desiredEndpoint(
+        _ builder: EndpointBuilder, addressType: AddressType, cache: inout EndpointBuilder.PortCache
+    ) -> DesiredEndpoint? {
+        builder.desired(self, addressType: addressType, cache: &cache)
     }
 }

@@ -35,19 +35,27 @@ public struct EndpointSliceReconciler: Sendable {
     ) -> EndpointSliceChanges {
         var changes = EndpointSliceChanges()
         guard service.type != .externalName, service.selector != nil else { return changes }
-        // Indices, not copies: a Pod is a large value and copying ten thousand of them dominates otherwise.
-        let selected = pods.indices.filter { service.selects(namespace: pods[$0].metadata.namespace, labels: pods[$0].metadata.labels) }
         let wanted = service.endpointAddressTypes
         let current = existingSlices.filter {
             $0.metadata.deletionTimestamp == nil && $0.labels[EndpointSlice.serviceNameLabel] == service.name
                 && $0.labels[EndpointSlice.managedByLabel] == EndpointSlice.controllerName
         }
+        // One pass over the pods for every address type: at ten thousand pods, reading each pod's memory once
+        // matters more than anything computed from it.
         let builder = EndpointBuilder(service: service, nodes: nodes)
-        for type in wanted {
+        var collected = wanted.map { _ in DesiredEndpoints(capacity: pods.count) }
+        var portCache = EndpointBuilder.PortCache()
+        for i in pods.indices where pods[i].isSelected(by: service) {
+            for t in wanted.indices {
+                guard let d = pods[i].desiredEndpoint(builder, addressType: wanted[t], cache: &portCache) else { continue }
+                collected[t].add(d)
+            }
+        }
+        for t in wanted.indices {
             changes.append(
-                reconcile(type, service: service, pods: pods, selected: selected,
-                          existing: current.filter { $0.addressType == type }, builder: builder,
-                          triggerTime: triggerTime, names: &names))
+                reconcile(wanted[t], service: service, desired: &collected[t],
+                          existing: current.filter { $0.addressType == wanted[t] }, triggerTime: triggerTime,
+                          names: &names))
         }
         changes.deletes += current.filter { !wanted.contains($0.addressType) }
         changes.skippedPods = Array(Set(changes.skippedPods)).sorted()
@@ -55,8 +63,8 @@ public struct EndpointSliceReconciler: Sendable {
     }
 
     private func reconcile(
-        _ type: AddressType, service: Service, pods: [Pod], selected: [Int], existing: [EndpointSlice],
-        builder: EndpointBuilder, triggerTime: Time?, names: inout SliceNameGenerator
+        _ type: AddressType, service: Service, desired collected: inout DesiredEndpoints, existing: [EndpointSlice],
+        triggerTime: Time?, names: inout SliceNameGenerator
     ) -> EndpointSliceChanges {
         var plan = SlicePlan()
         var existingByKey: [EndpointPortKey: [EndpointSlice]] = [:]
@@ -71,35 +79,7 @@ public struct EndpointSliceReconciler: Sendable {
             existingByKey[key, default: []].append(slice)
         }
 
-        var desired: [EndpointPortKey: DesiredSet] = [:]
-        var skipped: [String] = []
-        // `pointee` lends the pod in place; subscripting would copy each (large) Pod value first.
-        // Consecutive pods almost always share a port list: fill one set directly and file it under its key
-        // only when the key changes, instead of hashing the key for every pod.
-        var currentKey: EndpointPortKey?
-        var current = DesiredSet()
-        func file() {
-            guard let key = currentKey else { return }
-            if var existing = desired.removeValue(forKey: key) {
-                existing.merge(current)
-                desired[key] = existing
-            } else {
-                desired[key] = current
-            }
-        }
-        var portCache = EndpointBuilder.PortCache()
-        for i in selected {
-            guard var d = builder.desired(pods[i], addressType: type, cache: &portCache) else { continue }
-            if let problem = d.problem { skipped.append(problem) }
-            if d.key != currentKey {
-                file()
-                currentKey = d.key
-                current = desired.removeValue(forKey: d.key) ?? DesiredSet(capacity: selected.count)
-            }
-            if let endpoint = d.endpoint.take() { current.insert(endpoint) }
-        }
-        file()
-
+        var desired = collected.finish()
         let wantedKeys = Set(desired.keys)
         for key in desired.keys.sorted() {
             // Taken out of the dictionary so that consuming it does not copy it.
@@ -114,7 +94,7 @@ public struct EndpointSliceReconciler: Sendable {
         plan.addPlaceholderIfNeeded(existingCount: existing.count, type: type, service: service, names: &names)
         plan.applyHints(service: service)
         var changes = plan.finalize(service: service, triggerTime: triggerTime)
-        changes.skippedPods = skipped
+        changes.skippedPods = collected.skipped
         return changes
     }
 

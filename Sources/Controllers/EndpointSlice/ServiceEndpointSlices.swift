@@ -99,36 +99,39 @@ public struct ServiceEndpointSlices: Sendable {
     }
 
     /// One pod's move within one address type, following the full reconcile's steps for that single endpoint.
+    ///
+    /// Slices are edited in place in `slices` (copying one would copy its hundred endpoints), and `location` is
+    /// kept up to date endpoint by endpoint.
     private mutating func change(
         _ type: AddressType, from old: DesiredEndpoint?, to new: DesiredEndpoint?, triggerTime: Time?
     ) -> EndpointSliceChanges {
         if let old { keyUsers[type]![old.key]! -= 1 }
         if let new { keyUsers[type, default: [:]][new.key, default: 0] += 1 }
         let typeSlices = order.filter { slices[$0]!.addressType == type }
-        var touched: [String: EndpointSlice] = [:]
-        var touchedOrder: [String] = []
+        var touched: [String] = []
         var deleted: [String] = []
-        func touch(_ slice: EndpointSlice) {
-            if touched[slice.name] == nil { touchedOrder.append(slice.name) }
-            touched[slice.name] = slice
-        }
         let max = reconciler.maxEndpointsPerSlice
         var toPlace = new?.endpoint
 
         // 1. The old endpoint leaves its slice, or is replaced in place when it is the same endpoint.
         if let oldEndpoint = old?.endpoint, let name = location[type]?[EndpointIdentity(oldEndpoint)] {
-            var slice = slices[name]!
             let id = EndpointIdentity(oldEndpoint)
-            let index = slice.endpoints.firstIndex { EndpointIdentity($0) == id }!
+            let index = slices[name]!.endpoints.firstIndex { EndpointIdentity($0) == id }!
             if let newEndpoint = toPlace, new!.key == old!.key, EndpointIdentity(newEndpoint) == id {
-                if !newEndpoint.equalBeyondIdentity(slice.endpoints[index]) {
-                    slice.endpoints[index] = newEndpoint
-                    touch(slice)
+                if !newEndpoint.equalBeyondIdentity(slices[name]!.endpoints[index]) {
+                    slices[name]!.endpoints[index] = newEndpoint
+                    touched.append(name)
                 }
                 toPlace = nil
             } else {
-                slice.endpoints.remove(at: index)
-                if slice.endpoints.isEmpty { deleted.append(name) } else { touch(slice) }
+                location[type]![id] = nil
+                if slices[name]!.endpoints.count == 1 {
+                    // Emptied: deleted as it stands, as the full reconcile deletes the stored object.
+                    deleted.append(name)
+                } else {
+                    slices[name]!.endpoints.remove(at: index)
+                    touched.append(name)
+                }
             }
         }
 
@@ -136,55 +139,64 @@ public struct ServiceEndpointSlices: Sendable {
         // that ends closest to full, else to a new slice.
         var creates: [EndpointSlice] = []
         if let endpoint = toPlace, let key = new?.key {
-            let group = typeSlices.filter { EndpointPortKey(slices[$0]!.ports ?? []) == key && !deleted.contains($0) }
-            if let name = group.first(where: { touched[$0] != nil && touched[$0]!.endpoints.count < max }) {
-                touched[name]!.endpoints.append(endpoint)
-            } else {
-                var chosen: String?
+            let group = typeSlices.filter { (slices[$0]!.ports ?? []) == key.ports && !deleted.contains($0) }
+            var target = group.first { touched.contains($0) && slices[$0]!.endpoints.count < max }
+            if target == nil {
                 var closest = max
-                for name in group where touched[name] == nil {
+                for name in group where !touched.contains(name) {
                     let diff = max - (1 + slices[name]!.endpoints.count)
                     if diff >= 0 && diff < closest {
                         closest = diff
-                        chosen = name
+                        target = name
                         if diff == 0 { break }
                     }
                 }
-                if let chosen {
-                    var slice = slices[chosen]!
-                    slice.endpoints.append(endpoint)
-                    touch(slice)
-                } else {
-                    var slice = EndpointSlice.new(for: service, type: type, ports: key.ports, names: &names)
-                    slice.endpoints = [endpoint]
-                    creates.append(slice)
-                }
+            }
+            if let target {
+                location[type, default: [:]][EndpointIdentity(endpoint)] = target
+                slices[target]!.endpoints.append(endpoint)
+                if !touched.contains(target) { touched.append(target) }
+            } else {
+                var slice = EndpointSlice.new(for: service, type: type, ports: key.ports, names: &names)
+                slice.endpoints = [endpoint]
+                creates.append(slice)
             }
         }
 
         // Port lists nobody wants any more lose their slices (a placeholder, or the old list of a moved pod).
         for key in Set([old?.key, EndpointPortKey([])].compactMap { $0 }) where (keyUsers[type]?[key] ?? 0) == 0 {
-            for name in typeSlices where !deleted.contains(name) && EndpointPortKey(slices[name]!.ports ?? []) == key {
+            for name in typeSlices where !deleted.contains(name) && (slices[name]!.ports ?? []) == key.ports {
                 deleted.append(name)
-                if touched.removeValue(forKey: name) != nil { touchedOrder.removeAll { $0 == name } }
+                touched.removeAll { $0 == name }
             }
         }
 
         var plan = SlicePlan()
         plan.creates = creates
-        plan.updates = touchedOrder.map { touched[$0]! }
+        plan.updates = touched.map { slices[$0]! }
         plan.deletes = deleted.map { slices[$0]! }
         plan.addPlaceholderIfNeeded(existingCount: typeSlices.count, type: type, service: service, names: &names)
         plan.applyHints(service: service)
         let changes = plan.finalize(service: service, triggerTime: triggerTime)
+
+        let wasTouched = Set(touched)
         for slice in changes.deletes { remove(slice.name) }
-        for slice in changes.updates + changes.creates { store(slice) }
+        for slice in changes.updates {
+            if wasTouched.contains(slice.name) {
+                // Endpoints already indexed; only the stamped metadata (and hints) changed.
+                slices[slice.name] = slice
+            } else {
+                // A new slice that took a deleted slice's name.
+                store(slice)
+            }
+        }
+        for slice in changes.creates { store(slice) }
         return changes
     }
 
     private mutating func store(_ slice: EndpointSlice) {
         if let previous = slices[slice.name] {
-            for endpoint in previous.endpoints { location[previous.addressType]?[EndpointIdentity(endpoint)] = nil }
+            unindex(previous)
         } else {
             order.append(slice.name)
         }
@@ -194,7 +206,16 @@ public struct ServiceEndpointSlices: Sendable {
 
     private mutating func remove(_ name: String) {
         guard let slice = slices.removeValue(forKey: name) else { return }
-        for endpoint in slice.endpoints { location[slice.addressType]?[EndpointIdentity(endpoint)] = nil }
+        unindex(slice)
         order.removeAll { $0 == name }
+    }
+
+    /// Forgets where `slice`'s endpoints are, except those already recorded elsewhere (an endpoint that moved
+    /// to another slice in the same change).
+    private mutating func unindex(_ slice: EndpointSlice) {
+        for endpoint in slice.endpoints {
+            let id = EndpointIdentity(endpoint)
+            if location[slice.addressType]?[id] == slice.name { location[slice.addressType]?[id] = nil }
+        }
     }
 }

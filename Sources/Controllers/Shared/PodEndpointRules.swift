@@ -66,6 +66,14 @@ enum PodEndpointRules {
     }
 }
 
+extension Pod {
+    /// `Service.selects(self)` as a method, so that a pod in an array is read in place rather than copied.
+    @inline(__always)
+    func isSelected(by service: Service) -> Bool {
+        service.selects(namespace: metadata.namespace, labels: metadata.labels)
+    }
+}
+
 extension Service {
     /// True when `pod` is in this Service's namespace and carries every label of its selector.
     /// A Service without a selector selects nothing (its endpoints are the user's).

@@ -6,6 +6,7 @@
 public final class Indirect<Value: Hashable & Sendable>: Hashable, Sendable {
     public let value: Value
 
+    @inlinable
     public init(_ value: Value) { self.value = value }
 
     public static func == (lhs: Indirect, rhs: Indirect) -> Bool { lhs === rhs || lhs.value == rhs.value }

@@ -7,14 +7,15 @@ public struct Pod: APIObject {
 
     public var apiVersion: String?
     public var kind: String?
-    // Boxed: see `Indirect`. Reads borrow the boxed value; writes replace the box.
-    private var boxedMetadata: Indirect<ObjectMeta>
-    private var boxedSpec: Indirect<PodSpec>
-    private var boxedStatus: Indirect<PodStatus>
+    // Boxed: see `Indirect`. Reads borrow the boxed value; writes replace the box. The accessors are inlinable
+    // so that reading `pod.spec.nodeName` in another module is a load, not a coroutine call and a retain.
+    @usableFromInline var boxedMetadata: Indirect<ObjectMeta>
+    @usableFromInline var boxedSpec: Indirect<PodSpec>
+    @usableFromInline var boxedStatus: Indirect<PodStatus>
 
     public var metadata: ObjectMeta {
-        _read { yield boxedMetadata.value }
-        _modify {
+        @inlinable _read { yield boxedMetadata.value }
+        @inlinable _modify {
             var value = boxedMetadata.value
             yield &value
             boxedMetadata = Indirect(value)
@@ -22,8 +23,8 @@ public struct Pod: APIObject {
     }
 
     public var spec: PodSpec {
-        _read { yield boxedSpec.value }
-        _modify {
+        @inlinable _read { yield boxedSpec.value }
+        @inlinable _modify {
             var value = boxedSpec.value
             yield &value
             boxedSpec = Indirect(value)
@@ -31,8 +32,8 @@ public struct Pod: APIObject {
     }
 
     public var status: PodStatus {
-        _read { yield boxedStatus.value }
-        _modify {
+        @inlinable _read { yield boxedStatus.value }
+        @inlinable _modify {
             var value = boxedStatus.value
             yield &value
             boxedStatus = Indirect(value)

@@ -138,7 +138,8 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
 
     @inline(__always)
     public func matches(_ labels: [String: String]) -> Bool {
-        for r in requirements where !r.matches(labels) { return false }
+        // Indexed: iterating would copy (and reference-count) each requirement.
+        for i in requirements.indices where !requirements[i].matches(labels) { return false }
         return true
     }
 

@@ -77,11 +77,14 @@ extension Duration {
     }
 }
 
-/// Median of repeated timings of `body`, in seconds.
-func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
+/// Median of repeated timings of `body`, in seconds; `between` runs untimed before each run.
+func medianSeconds(runs: Int, between: () -> Void = {}, _ body: () -> Void) -> Double {
     let clock = ContinuousClock()
     var samples: [Double] = []
-    for _ in 0..<runs { samples.append(clock.measure(body).seconds) }
+    for _ in 0..<runs {
+        between()
+        samples.append(clock.measure(body).seconds)
+    }
     samples.sort()
     return samples[samples.count / 2]
 }
