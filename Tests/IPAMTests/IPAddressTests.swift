@@ -151,3 +151,36 @@ import Testing
         }
     }
 }
+
+@Suite struct AddressFuzzTests {
+    /// Random text never traps the parsers; whatever parses formats back to something that parses to the same.
+    @Test func randomTextNeverCrashes() throws {
+        var rng = SplitMix64(seed: 0xF022)
+        let alphabet = Array("0123456789abcdefABCDEF:./%-x ")
+        for _ in 0..<20_000 {
+            let length = Int(rng.next(upperBound: UInt64(48)))
+            let text = String((0..<length).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+            if let ip = IPAddress(text) {
+                #expect(IPAddress(ip.description) == ip, "\(text)")
+            }
+            if let cidr = CIDR(text) {
+                #expect(CIDR(cidr.description) == cidr, "\(text)")
+            }
+            _ = try? ClusterIPAllocator.parseServiceCIDRs(text)
+        }
+    }
+
+    @Test func everyIPv6RoundTrips() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<5_000 {
+            // Bias towards zero groups so that "::" compression is exercised.
+            var value: UInt128 = 0
+            for _ in 0..<8 {
+                let group: UInt128 = rng.next() % 3 == 0 ? UInt128(rng.next() & 0xffff) : 0
+                value = value << 16 | group
+            }
+            let address = IPv6Address(value)
+            #expect(IPv6Address(address.description) == address, "\(address)")
+        }
+    }
+}

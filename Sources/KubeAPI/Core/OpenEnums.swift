@@ -1,12 +1,22 @@
 // String-valued API fields whose value set is open: an unknown value must decode, so that validation can reject it
 // with a field path and the list of supported values, as the API server does.
 
+/// A string with well-known values that is not limited to them. Conformers declare `rawValue` and
+/// `init(rawValue:)`; literals, descriptions and Codable come from here.
+public protocol OpenEnum: RawRepresentable<String>, Codable, Hashable, Sendable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
+    init(rawValue: String)
+}
+
+extension OpenEnum {
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+    public var description: String { rawValue }
+}
 /// A Service's type.
-public struct ServiceType: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ServiceType: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let clusterIP: ServiceType = "ClusterIP"
     public static let nodePort: ServiceType = "NodePort"
@@ -16,13 +26,9 @@ public struct ServiceType: RawRepresentable, Codable, Hashable, Sendable, Expres
 }
 
 /// A transport protocol of a port.
-public struct TransportProtocol: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral,
-    CustomStringConvertible, Comparable
-{
+public struct TransportProtocol: OpenEnum, Comparable {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
     public static let tcp: TransportProtocol = "TCP"
@@ -32,11 +38,9 @@ public struct TransportProtocol: RawRepresentable, Codable, Hashable, Sendable, 
 }
 
 /// `None` or `ClientIP`.
-public struct ServiceAffinity: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ServiceAffinity: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let none: ServiceAffinity = "None"
     public static let clientIP: ServiceAffinity = "ClientIP"
@@ -44,11 +48,9 @@ public struct ServiceAffinity: RawRepresentable, Codable, Hashable, Sendable, Ex
 }
 
 /// `SingleStack`, `PreferDualStack` or `RequireDualStack`.
-public struct IPFamilyPolicy: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct IPFamilyPolicy: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let singleStack: IPFamilyPolicy = "SingleStack"
     public static let preferDualStack: IPFamilyPolicy = "PreferDualStack"
@@ -57,11 +59,9 @@ public struct IPFamilyPolicy: RawRepresentable, Codable, Hashable, Sendable, Exp
 }
 
 /// `Cluster` or `Local`, for `internalTrafficPolicy` and `externalTrafficPolicy`.
-public struct TrafficPolicy: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct TrafficPolicy: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let cluster: TrafficPolicy = "Cluster"
     public static let local: TrafficPolicy = "Local"
@@ -69,11 +69,9 @@ public struct TrafficPolicy: RawRepresentable, Codable, Hashable, Sendable, Expr
 }
 
 /// A Pod's lifecycle phase.
-public struct PodPhase: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct PodPhase: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let pending: PodPhase = "Pending"
     public static let running: PodPhase = "Running"
@@ -86,11 +84,9 @@ public struct PodPhase: RawRepresentable, Codable, Hashable, Sendable, Expressib
 }
 
 /// `Always`, `OnFailure` or `Never`.
-public struct RestartPolicy: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct RestartPolicy: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let always: RestartPolicy = "Always"
     public static let onFailure: RestartPolicy = "OnFailure"
@@ -99,11 +95,9 @@ public struct RestartPolicy: RawRepresentable, Codable, Hashable, Sendable, Expr
 }
 
 /// An EndpointSlice's address type.
-public struct AddressType: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct AddressType: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let ipv4: AddressType = "IPv4"
     public static let ipv6: AddressType = "IPv6"

@@ -132,10 +132,9 @@ public struct Condition: Codable, Hashable, Sendable {
 }
 
 /// `True`, `False` or `Unknown`.
-public struct ConditionStatus: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral {
+public struct ConditionStatus: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
     public static let `true`: ConditionStatus = "True"
     public static let `false`: ConditionStatus = "False"
     public static let unknown: ConditionStatus = "Unknown"

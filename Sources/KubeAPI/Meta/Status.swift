@@ -26,10 +26,9 @@ public struct Status: Codable, Hashable, Sendable, Error, CustomStringConvertibl
 }
 
 /// Machine-readable reason of a `Status` (`NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, …).
-public struct StatusReason: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral {
+public struct StatusReason: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
 
     public static let badRequest: StatusReason = "BadRequest"
     public static let unauthorized: StatusReason = "Unauthorized"

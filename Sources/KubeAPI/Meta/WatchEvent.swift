@@ -1,8 +1,7 @@
 /// The kind of a watch event.
-public struct WatchEventType: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral {
+public struct WatchEventType: OpenEnum {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
 
     public static let added: WatchEventType = "ADDED"
     public static let modified: WatchEventType = "MODIFIED"
