@@ -17,11 +17,18 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Traits off: Switchboard uses neither swift-configuration nor full Foundation through Hummingbird.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Pure: IP addresses, CIDRs and the ClusterIP allocator. No I/O, no dependencies.
         .target(name: "IPAM", swiftSettings: strictSettings),
-        // Pure: Kubernetes API objects, their JSON codec, labels and field selectors, validation.
+        // Pure: Kubernetes API objects, their JSON codec, patches, labels and field selectors, validation.
         .target(name: "KubeAPI", dependencies: ["IPAM"], swiftSettings: strictSettings),
         // Pure: YAML and JSON manifests (multi-document) to and from typed objects.
         .target(
@@ -30,23 +37,67 @@ let package = Package(
             swiftSettings: strictSettings),
         // Pure: Service create/update/delete as kube-apiserver's registry does it (defaults, IP families, ClusterIPs).
         .target(name: "ServiceRegistry", dependencies: ["KubeAPI", "IPAM"], swiftSettings: strictSettings),
-        // Pure: the EndpointSlice and Endpoints computations of the controllers.
-        .target(name: "Controllers", dependencies: ["KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        // The Kubernetes client contract: list and watch, create, update, delete; informer caches. No transport.
+        .target(
+            name: "KubeClient",
+            dependencies: ["KubeAPI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // The EndpointSlice and Endpoints controllers: pure computations and their watch-driven runners.
+        .target(
+            name: "Controllers",
+            dependencies: ["KubeAPI", "IPAM", "KubeClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // SQLite, the system library (Debian: libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The durable object store: versioned objects, watches, group-committed SQLite persistence.
+        .target(
+            name: "ClusterStore",
+            dependencies: [
+                "KubeAPI", "CSQLite",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+        // The Kubernetes API over HTTP (Hummingbird), admission, tables, and the in-process client.
+        .target(
+            name: "APIServer",
+            dependencies: [
+                "KubeAPI", "ClusterStore", "ServiceRegistry", "KubeClient", "Manifests",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // Wiring: the subcommands of the `switchboard` executable.
         .target(
             name: "SwitchboardCommands",
             dependencies: [
-                "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers",
+                "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
+                "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
         .executableTarget(name: "switchboard", dependencies: ["SwitchboardCommands"], swiftSettings: strictSettings),
 
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"], swiftSettings: strictSettings),
-        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeAPI", "IPAM"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ManifestsTests", dependencies: ["Manifests", "KubeAPI", "IPAM"], exclude: ["Fixtures"],
+            swiftSettings: strictSettings),
         .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI"], swiftSettings: strictSettings),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI", "KubeClient"], swiftSettings: strictSettings),
+        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore", "KubeAPI"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "APIServerTests", dependencies: ["APIServer", "ClusterStore", "KubeAPI", "SwitchboardCommands"],
+            swiftSettings: strictSettings),
         .testTarget(name: "SwitchboardCommandsTests", dependencies: ["SwitchboardCommands"], swiftSettings: strictSettings),
     ]
 )

@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import ArgumentParser
+import Logging
 
 /// The root of the command line: Kubernetes ClusterIP Service networking in one binary.
 public struct SwitchboardCommand: AsyncParsableCommand {
@@ -11,7 +17,7 @@ public struct SwitchboardCommand: AsyncParsableCommand {
             endpoints; cluster DNS gives the Service a name.
             """,
         version: SwitchboardVersion.current,
-        subcommands: [VersionCommand.self, BenchCommand.self])
+        subcommands: [VersionCommand.self, UpCommand.self, BenchCommand.self])
 
     public init() {}
 }
@@ -41,6 +47,13 @@ public struct BenchCommand: AsyncParsableCommand {
 /// The entry point the executable calls.
 public enum SwitchboardCLI {
     public static func main() async {
+        // Logs go to stderr; SWITCHBOARD_LOG_LEVEL=debug (trace, info, notice, warning, error) sets the level.
+        let level = ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         await SwitchboardCommand.main()
     }
 }

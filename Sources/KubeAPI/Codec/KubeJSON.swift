@@ -91,6 +91,28 @@ public enum KubeJSON {
         return decoded
     }
 
+    /// Parses JSON bytes into a value tree.
+    public static func parse<Bytes: Collection<UInt8>>(bytes: Bytes) throws(ObjectDecodingError) -> JSONValue {
+        do {
+            return try JSONParser.parse([UInt8](bytes)).value
+        } catch {
+            throw ObjectDecodingError(field: "", reason: "invalid JSON at offset \(error.offset): \(error.reason)")
+        }
+    }
+
+    /// Decodes a typed object from JSON bytes, reporting unknown and duplicate fields.
+    public static func decode<T: Decodable, Bytes: Collection<UInt8>>(_ type: T.Type, bytes: Bytes) throws(ObjectDecodingError) -> Decoded<T> {
+        let parsed: (value: JSONValue, duplicates: [String])
+        do {
+            parsed = try JSONParser.parse([UInt8](bytes))
+        } catch {
+            throw ObjectDecodingError(field: "", reason: "invalid JSON at offset \(error.offset): \(error.reason)")
+        }
+        var decoded = try decode(type, from: parsed.value)
+        decoded.duplicateFields = parsed.duplicates
+        return decoded
+    }
+
     /// Compact JSON, members in declaration order.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()

@@ -145,3 +145,4 @@ public enum NameValidation {
         }
     }
 }
+

@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import KubeAPI
+import Logging
+import NIOCore
+
+/// The API over HTTP/1.1 with Hummingbird: the same `APIServer` on a TCP address and a Unix socket.
+public enum HTTPServer {
+    /// Bodies larger than this are refused (kube-apiserver's limit is 3 MiB).
+    public static let maxRequestBody = 3 * 1024 * 1024
+
+    /// An HTTP application serving `server` at `address`. `onRunning` gets the bound channel (for the port
+    /// actually bound when asked for port 0).
+    public static func application(
+        _ server: APIServer, address: BindAddress, logger: Logger,
+        onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            try await respond(to: request, server: server)
+        }
+        return Application(
+            responder: responder, configuration: ApplicationConfiguration(address: address, serverName: "switchboard"),
+            onServerRunning: onRunning, logger: logger)
+    }
+
+    static func respond(to incoming: Request, server: APIServer) async throws -> Response {
+        var request = incoming
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let isWatch = request.uri.query?.contains("watch=true") == true || request.uri.query?.contains("watch=1") == true
+        var body = ByteBuffer()
+        if !isWatch {
+            do {
+                body = try await request.collectBody(upTo: maxRequestBody)
+            } catch {
+                return response(server.respond(Status(
+                    message: "the request body is larger than \(maxRequestBody) bytes", reason: .requestEntityTooLarge,
+                    code: 413)), request: request)
+            }
+        }
+        let api = APIRequest(
+            method: request.method.rawValue, path: request.uri.path,
+            query: APIRequest.parseQuery(Substring(request.uri.query ?? "")), headers: headers, body: body)
+        return response(await server.handle(api), request: request)
+    }
+
+    static func response(_ response: APIResponse, request: Request) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers where name.lowercased() != "transfer-encoding" {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: response.status)
+        switch response.body {
+        case .bytes(let buffer):
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
+        case .stream(let stream):
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    // A client that goes away cancels the watch (and frees its buffer) at once.
+                    try? await request.body.consumeWithCancellationOnInboundClose { _ in
+                        try await stream.run { try await writer.write($0) }
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+}

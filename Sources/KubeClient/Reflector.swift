@@ -1,0 +1,59 @@
+import KubeAPI
+import Logging
+
+/// What a reflector reports: the whole state after a (re)list, then changes.
+public enum ReflectorEvent<T: APIObject>: Sendable {
+    /// The complete current state: replace what you knew.
+    case replaced([T])
+    case added(T)
+    case modified(T)
+    case deleted(T)
+}
+
+/// List then watch, forever: client-go's reflector. Re-watches from the last version when a watch ends, and
+/// lists again when that version has expired or a request fails (after a pause that grows, up to 5 s).
+public struct Reflector<T: APIObject>: Sendable {
+    let client: any ClusterClient
+    let namespace: String?
+    let logger: Logger
+
+    public init(client: any ClusterClient, namespace: String? = nil, logger: Logger = Logger(label: "switchboard.reflector")) {
+        self.client = client
+        self.namespace = namespace
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled, calling `handle` for each event in order.
+    public func run(_ handle: (ReflectorEvent<T>) async -> Void) async {
+        var pause: Duration = .milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                let (items, listVersion) = try await client.list(T.self, namespace: namespace)
+                await handle(.replaced(items))
+                pause = .milliseconds(100)
+                var version = listVersion
+                while !Task.isCancelled {
+                    let events = try await client.watch(T.self, namespace: namespace, from: version)
+                    for try await event in events {
+                        if let status = event.status { throw status }
+                        guard let object = event.object else { continue }
+                        if let rv = object.metadata.resourceVersion, !rv.isEmpty { version = rv }
+                        switch event.type {
+                        case .added: await handle(.added(object))
+                        case .modified: await handle(.modified(object))
+                        case .deleted: await handle(.deleted(object))
+                        default: break
+                        }
+                    }
+                }
+            } catch let status as Status where status.isExpired {
+                continue
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("\(T.kind) reflector: \(error); listing again in \(pause)")
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+}
