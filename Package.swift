@@ -42,6 +42,16 @@ let package = Package(
             name: "KubeClient",
             dependencies: ["KubeAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
+        // KubeClient over HTTP/1.1 (SwiftNIO), on TCP or a Unix socket: for components in other processes.
+        .target(
+            name: "KubeClientHTTP",
+            dependencies: [
+                "KubeAPI", "KubeClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
         // The EndpointSlice and Endpoints controllers: pure computations and their watch-driven runners.
         .target(
             name: "Controllers",
@@ -74,7 +84,7 @@ let package = Package(
             name: "SwitchboardCommands",
             dependencies: [
                 "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
-                "KubeClient",
+                "KubeClient", "KubeClientHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -96,8 +106,13 @@ let package = Package(
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI", "KubeClient"], swiftSettings: strictSettings),
         .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore", "KubeAPI"], swiftSettings: strictSettings),
         .testTarget(
-            name: "APIServerTests", dependencies: ["APIServer", "ClusterStore", "KubeAPI", "SwitchboardCommands"],
+            name: "APIServerTests",
+            dependencies: ["APIServer", "ClusterStore", "KubeAPI", "KubeClient", "KubeClientHTTP", "SwitchboardCommands"],
             swiftSettings: strictSettings),
         .testTarget(name: "SwitchboardCommandsTests", dependencies: ["SwitchboardCommands"], swiftSettings: strictSettings),
+        // End to end: the real kubectl and HTTP clients against a real `switchboard up` child process.
+        .testTarget(
+            name: "ControlPlaneTests", dependencies: ["KubeAPI", "KubeClient", "KubeClientHTTP"],
+            swiftSettings: strictSettings),
     ]
 )

@@ -116,6 +116,8 @@ public final class APIServer: Sendable {
         case .expired(let requested, let oldest):
             Status(message: "too old resource version: \(requested) (\(oldest))", reason: .expired, details: StatusDetails(), code: 410)
         case .persistence(let m), .encoding(let m): Status.internalError(m)
+        case .shuttingDown:
+            Status(message: "the server is shutting down; retry", reason: .serviceUnavailable, details: StatusDetails(retryAfterSeconds: 1), code: 503)
         }
     }
 

@@ -20,7 +20,7 @@ public final class ObjectStore: Sendable {
         /// How many live events a watcher may fall behind before it is closed.
         public var watcherCapacity: Int
 
-        public init(eventWindow: Int = 10_000, watcherCapacity: Int = 2_000) {
+        public init(eventWindow: Int = 10_000, watcherCapacity: Int = 1_000) {
             self.eventWindow = eventWindow
             self.watcherCapacity = watcherCapacity
         }
@@ -190,7 +190,7 @@ public final class ObjectStore: Sendable {
     ) async throws(StoreError) -> StoredObject {
         let ticket = CommitTicket()
         let (stored, leader) = try state.withLock { s throws(StoreError) -> (StoredObject, Bool) in
-            if s.closed { throw .persistence("the store is shut down") }
+            if s.closed { throw .shuttingDown }
             let k = StagedKey(resource: resource, key: key)
             let current = s.staged[k].map(\.object) ?? s.objects[resource]?[key]
             try check(current)
@@ -301,6 +301,7 @@ public final class ObjectStore: Sendable {
     /// the changes after it (from the window), then live; `.expired` when the window no longer reaches back.
     public func watch(_ filter: WatchFilter, from resourceVersion: Int64?) throws(StoreError) -> Watcher {
         try state.withLock { s throws(StoreError) -> Watcher in
+            if s.closed { throw .shuttingDown }
             var initial: [WatchDelivery] = []
             if let from = resourceVersion, from > 0 {
                 let oldest = s.events.first?.resourceVersion ?? (s.resourceVersion + 1)
@@ -315,10 +316,6 @@ public final class ObjectStore: Sendable {
             let id = s.nextWatcherID
             s.nextWatcherID += 1
             let watcher = Watcher(id: id, filter: filter, initial: initial, capacity: configuration.watcherCapacity)
-            if s.closed {
-                watcher.close(.shutdown)
-                return watcher
-            }
             s.watchers[id] = watcher
             watcher.continuation.onTermination = { [weak self] _ in
                 _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }

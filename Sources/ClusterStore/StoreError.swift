@@ -10,6 +10,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case persistence(String)
     /// The object could not be encoded.
     case encoding(String)
+    /// The store is closing: no new writes or watches.
+    case shuttingDown
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .expired(let requested, let oldest): "too old resource version: \(requested) (\(oldest))"
         case .persistence(let m): "storage error: \(m)"
         case .encoding(let m): "encoding error: \(m)"
+        case .shuttingDown: "the store is shutting down"
         }
     }
 }

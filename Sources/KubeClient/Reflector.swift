@@ -1,5 +1,6 @@
 import KubeAPI
 import Logging
+import Synchronization
 
 /// What a reflector reports: the whole state after a (re)list, then changes.
 public enum ReflectorEvent<T: APIObject>: Sendable {
@@ -15,29 +16,33 @@ public enum ReflectorEvent<T: APIObject>: Sendable {
 public struct Reflector<T: APIObject>: Sendable {
     let client: any ClusterClient
     let namespace: String?
+    let options: ListOptions
     let logger: Logger
 
-    public init(client: any ClusterClient, namespace: String? = nil, logger: Logger = Logger(label: "switchboard.reflector")) {
+    public init(
+        client: any ClusterClient, namespace: String? = nil, options: ListOptions = .all,
+        logger: Logger = Logger(label: "switchboard.reflector")
+    ) {
         self.client = client
         self.namespace = namespace
+        self.options = options
         self.logger = logger
     }
 
     /// Runs until the task is cancelled, calling `handle` for each event in order.
-    public func run(_ handle: (ReflectorEvent<T>) async -> Void) async {
+    public func run(_ handle: @Sendable (ReflectorEvent<T>) async -> Void) async {
         var pause: Duration = .milliseconds(100)
         while !Task.isCancelled {
             do {
-                let (items, listVersion) = try await client.list(T.self, namespace: namespace)
+                let (items, listVersion) = try await client.list(T.self, namespace: namespace, options: options)
                 await handle(.replaced(items))
                 pause = .milliseconds(100)
-                var version = listVersion
+                let version = Mutex(listVersion)
                 while !Task.isCancelled {
-                    let events = try await client.watch(T.self, namespace: namespace, from: version)
-                    for try await event in events {
+                    try await client.watch(T.self, namespace: namespace, options: options, from: version.withLock { $0 }) { event in
                         if let status = event.status { throw status }
-                        guard let object = event.object else { continue }
-                        if let rv = object.metadata.resourceVersion, !rv.isEmpty { version = rv }
+                        guard let object = event.object else { return }
+                        if let rv = object.metadata.resourceVersion, !rv.isEmpty { version.withLock { $0 = rv } }
                         switch event.type {
                         case .added: await handle(.added(object))
                         case .modified: await handle(.modified(object))

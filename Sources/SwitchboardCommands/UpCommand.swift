@@ -37,6 +37,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The cluster's DNS domain.")
     var clusterDomain = "cluster.local"
 
+    @Option(help: "Recent events kept so that watches can resume from a resourceVersion; older ones get 410 Expired.")
+    var defaultWatchCacheSize = 10_000
+
     func run() async throws {
         let configuration = try controlPlaneConfiguration()
         let plane = ControlPlane(configuration: configuration, logger: Logger(label: "switchboard"))
@@ -62,6 +65,9 @@ struct UpCommand: AsyncParsableCommand {
         guard !clusterDomain.isEmpty, NameValidation.dns1123Subdomain(clusterDomain).isEmpty else {
             throw ValidationError("--cluster-domain \"\(clusterDomain)\" is not a DNS domain such as cluster.local")
         }
+        guard defaultWatchCacheSize >= 1 else {
+            throw ValidationError("--default-watch-cache-size must be at least 1")
+        }
         let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -74,7 +80,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         return ControlPlane.Configuration(
             dataDirectory: directory, listenHost: host, listenPort: port, unixSocket: socket, serviceCIDRs: cidrs,
-            clusterDomain: clusterDomain)
+            clusterDomain: clusterDomain, watchWindow: defaultWatchCacheSize)
     }
 
     /// `127.0.0.1:6443`, `[::1]:6443`, `localhost:6443`; only loopback addresses are accepted.

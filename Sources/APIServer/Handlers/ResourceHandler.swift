@@ -7,8 +7,6 @@ protocol ResourceHandler: Sendable {
     var info: ResourceInfo { get }
     func decodeStored(_ json: ByteBuffer) throws -> any APIObject
     func handle(_ request: APIRequest, _ target: RequestInfo, server: APIServer) async -> APIResponse
-    /// Deletes every object of this resource in `namespace` (namespace deletion).
-    func deleteAll(in namespace: String, server: APIServer) async
 }
 
 /// The handler of objects of one Swift type: decoding, admission, storage, tables, watches.
@@ -38,6 +36,8 @@ struct TypedResource<Object: APIObject & TablePrintable>: ResourceHandler {
                 return try await update(request, target, name: name, statusOnly: sub == "status", server: server)
             case ("PATCH", let name?, let sub) where sub == nil || sub == "status":
                 return try await patch(request, target, name: name, statusOnly: sub == "status", server: server)
+            case ("PUT", let name?, "finalize") where info.key == ResourceInfo.namespaces.key:
+                return try await finalize(request, target, name: name, server: server)
             case ("DELETE", nil, nil):
                 return try await deleteCollection(request, target, server: server)
             case ("DELETE", let name?, nil):

@@ -42,7 +42,8 @@ extension TypedResource {
     }
 
     /// Deletes one object as kube-apiserver does: pods on a node get a grace period, objects with finalizers
-    /// are only marked, namespaces empty themselves first; then owned objects are collected.
+    /// are only marked (a namespace stays Terminating until the namespace controller finalizes it); then owned
+    /// objects are collected.
     func delete(_ key: ObjectKey, options: DeleteOptions, server: APIServer) async throws(Status) -> ByteBuffer {
         guard let current = server.store.get(info.key, key) else { throw notFound(key.name) }
         let object = typed(current)
@@ -61,15 +62,26 @@ extension TypedResource {
         if let pod = object as? Pod, let marked = try await gracefulPodDeletion(pod, key: key, options: options, server: server) {
             return marked
         }
-        if info.key == ResourceInfo.namespaces.key {
-            return try await deleteNamespace(key, server: server)
+        if let namespace = object as? Namespace, !(namespace.spec.finalizers ?? []).isEmpty {
+            // Terminating until the namespace controller has emptied it and finalized it.
+            if object.metadata.deletionTimestamp != nil { return current.json }
+            return try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { (old: Object) throws(Status) -> Object in
+                var o = old
+                o.metadata.deletionTimestamp = Time.now().truncatedToSeconds
+                o.metadata.deletionGracePeriodSeconds = 0
+                if var ns = o as? Namespace {
+                    ns.status.phase = "Terminating"
+                    o = ns as! Object
+                }
+                return o
+            }
         }
         if !(object.metadata.finalizers ?? []).isEmpty {
             // Marked, and deleted once the finalizers are removed.
-            if object.metadata.deletionTimestamp != nil { return current.json }
-            return try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { old in
+            if object.metadata.deletionTimestamp != nil && object.metadata.deletionGracePeriodSeconds == 0 { return current.json }
+            return try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { (old: Object) throws(Status) -> Object in
                 var o = old
-                o.metadata.deletionTimestamp = Time.now().truncatedToSeconds
+                if o.metadata.deletionTimestamp == nil { o.metadata.deletionTimestamp = Time.now().truncatedToSeconds }
                 o.metadata.deletionGracePeriodSeconds = 0
                 return o
             }
@@ -93,40 +105,11 @@ extension TypedResource {
         if let existing = pod.metadata.deletionGracePeriodSeconds, existing <= grace, pod.metadata.deletionTimestamp != nil {
             return server.store.get(info.key, key)?.json
         }
-        return try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { old in
+        return try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { (old: Object) throws(Status) -> Object in
             var o = old
             o.metadata.deletionTimestamp = Time.now().truncatedToSeconds.adding(seconds: grace)
             o.metadata.deletionGracePeriodSeconds = grace
             return o
-        }
-    }
-
-    /// Marks the namespace Terminating, deletes everything in it, then the namespace itself.
-    private func deleteNamespace(_ key: ObjectKey, server: APIServer) async throws(Status) -> ByteBuffer {
-        _ = try await write(key: key, statusOnly: false, precondition: nil, dryRun: false, server: server, admit: false) { old in
-            var o = old
-            if o.metadata.deletionTimestamp == nil { o.metadata.deletionTimestamp = Time.now().truncatedToSeconds }
-            if var ns = o as? Namespace {
-                ns.status.phase = "Terminating"
-                o = ns as! Object
-            }
-            return o
-        }
-        for handler in server.handlers where handler.info.namespaced {
-            await handler.deleteAll(in: key.name, server: server)
-        }
-        do {
-            return try await server.store.delete(info.key, key).json
-        } catch {
-            throw server.status(for: error, info: info)
-        }
-    }
-
-    func deleteAll(in namespace: String, server: APIServer) async {
-        for stored in server.store.list(info.key, namespace: namespace).items {
-            var options = DeleteOptions()
-            options.gracePeriodSeconds = 0
-            _ = try? await delete(stored.key, options: options, server: server)
         }
     }
 

@@ -5,23 +5,7 @@ import NIOCore
 extension TypedResource {
     /// The label and field selectors of a list or watch, as one predicate. Bad selectors are 400s.
     func selectorPredicate(_ request: APIRequest) throws(Status) -> @Sendable (StoredObject) -> Bool {
-        var labels = Selector.everything
-        var fields = FieldSelector.everything
-        do {
-            if let text = request.query("labelSelector"), !text.isEmpty { labels = try Selector(parsing: text) }
-            if let text = request.query("fieldSelector"), !text.isEmpty {
-                fields = try FieldSelector(parsing: text)
-                try fields.validate(supported: info.selectableFields)
-            }
-        } catch {
-            throw Status.badRequest(error.message)
-        }
-        if labels.isEverything && fields.isEverything { return { _ in true } }
-        let labelSelector = labels
-        let fieldSelector = fields
-        return { stored in
-            labelSelector.matches(stored.labels) && fieldSelector.matches { stored.object.selectableFieldValue($0) }
-        }
+        try info.selectorPredicate(labelSelector: request.query("labelSelector"), fieldSelector: request.query("fieldSelector"))
     }
 
     func get(_ request: APIRequest, _ target: RequestInfo, name: String, server: APIServer) throws(Status) -> APIResponse {
@@ -125,5 +109,30 @@ enum Base64 {
             i += 4
         }
         return out
+    }
+}
+
+extension ResourceInfo {
+    /// `labelSelector` and `fieldSelector` as one predicate over stored objects of this resource; bad ones are 400s.
+    func selectorPredicate(labelSelector: String?, fieldSelector: String?) throws(Status)
+        -> @Sendable (StoredObject) -> Bool
+    {
+        var labels = Selector.everything
+        var fields = FieldSelector.everything
+        do {
+            if let text = labelSelector, !text.isEmpty { labels = try Selector(parsing: text) }
+            if let text = fieldSelector, !text.isEmpty {
+                fields = try FieldSelector(parsing: text)
+                try fields.validate(supported: selectableFields)
+            }
+        } catch {
+            throw Status.badRequest(error.message)
+        }
+        if labels.isEverything && fields.isEverything { return { _ in true } }
+        let labelSelector = labels
+        let fieldSelector = fields
+        return { stored in
+            labelSelector.matches(stored.labels) && fieldSelector.matches { stored.object.selectableFieldValue($0) }
+        }
     }
 }

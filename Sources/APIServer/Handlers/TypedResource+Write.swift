@@ -46,6 +46,13 @@ extension TypedResource {
 
     func parseBody(_ request: APIRequest) throws(Status) -> (JSONValue, duplicates: [String]) {
         let contentType = request.header("content-type") ?? "application/json"
+        if contentType.hasPrefix("application/vnd.kubernetes.protobuf") {
+            // kubectl's typed commands (create namespace, run, create service) send protobuf; upstream's
+            // answer to a media type it cannot read is this 415.
+            throw Status(
+                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf bodies, which kubectl create and kubectl run send, are not supported yet: use kubectl apply -f)",
+                reason: .unsupportedMediaType, details: StatusDetails(), code: 415)
+        }
         if contentType.hasPrefix("application/yaml") {
             do {
                 guard let document = try YAMLValue.documents(String(buffer: request.body)).first else {
@@ -161,6 +168,16 @@ extension TypedResource {
         return .json(200, json, headers: Self.warningHeaders(warnings))
     }
 
+    /// An object marked for deletion whose finalizers are all gone and whose grace period is over (a pod on a
+    /// node waits for its kubelet's final delete; a namespace also for its spec.finalizers).
+    static func isReadyToGo(_ object: any APIObject) -> Bool {
+        guard object.metadata.deletionTimestamp != nil, (object.metadata.finalizers ?? []).isEmpty,
+            (object.metadata.deletionGracePeriodSeconds ?? 0) == 0
+        else { return false }
+        if let namespace = object as? Namespace { return (namespace.spec.finalizers ?? []).isEmpty }
+        return true
+    }
+
     /// Read-modify-write of one object: `change` builds the new object from the current one; admission,
     /// storage, and retries when another writer got there first (unless the client named a resourceVersion).
     func write(
@@ -183,8 +200,11 @@ extension TypedResource {
             o.metadata.namespace = old.metadata.namespace
             o.metadata.uid = old.metadata.uid
             o.metadata.creationTimestamp = old.metadata.creationTimestamp
-            o.metadata.deletionTimestamp = old.metadata.deletionTimestamp
-            o.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
+            if admit {
+                // Clients cannot set these; the server's own writes (deletion, admit: false) do.
+                o.metadata.deletionTimestamp = old.metadata.deletionTimestamp
+                o.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
+            }
             o.metadata.resourceVersion = old.metadata.resourceVersion
             if o.metadata.generateName == nil { o.metadata.generateName = old.metadata.generateName }
             if statusOnly {
@@ -193,6 +213,7 @@ extension TypedResource {
                 o = merged
             } else {
                 behaviour.copyStatus(old, &o)
+                if admit { behaviour.prepareForUpdate(&o, old) }
             }
             if o.metadata.managedFields == nil { o.metadata.managedFields = old.metadata.managedFields }
             let admission = admit ? try behaviour.admitUpdate(o, old, dryRun) : Admission(object: o)
@@ -205,11 +226,11 @@ extension TypedResource {
             do {
                 let stored = try await server.store.update(info.key, new, expectedResourceVersion: current.resourceVersion)
                 admission.commit()
-                if stored.object.metadata.deletionTimestamp != nil && (stored.object.metadata.finalizers ?? []).isEmpty
-                    && info.key != ResourceInfo.pods.key && info.key != ResourceInfo.namespaces.key
-                {
+                if Self.isReadyToGo(stored.object) {
                     // The last finalizer is gone from an object being deleted: it goes now.
                     _ = try? await server.store.delete(info.key, key, expectedUID: stored.uid)
+                    behaviour.afterDelete(typed(stored))
+                    await server.collectGarbage(ownerUID: stored.uid, namespace: key.namespace, owner: stored.object)
                 }
                 return stored.json
             } catch {
@@ -245,9 +266,9 @@ extension TypedResource {
                 throw Status.badRequest("error decoding YAML: \(error)")
             }
             if server.store.currentForWrite(info.key, key) == nil {
-                var (object, w) = try decodeBody(patch, request: request)
+                let applied = try serverSideApply(patch, to: nil, manager: manager, request: request)
+                var (object, w) = try decodeBody(applied, request: request)
                 object.metadata.name = name
-                object.metadata.managedFields = managedFields(nil, manager: manager, operation: "Apply")
                 let json = try await create(object, namespace: target.namespace, dryRun: dry, server: server)
                 return .json(201, json, headers: Self.warningHeaders(w))
             }
@@ -270,38 +291,59 @@ extension TypedResource {
             } catch {
                 throw Status.internalError("\(error)")
             }
-            let patched: JSONValue
-            do throws(PatchError) {
-                switch contentType {
-                case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: current)
-                case "application/merge-patch+json": patched = JSONMergePatch.apply(patch, to: current)
-                default: patched = try StrategicMergePatch.apply(patch, to: current, schema: behaviour.patchSchema)
+            var patched: JSONValue = current
+            if contentType == "application/apply-patch+yaml" {
+                patched = try serverSideApply(patch, to: current, manager: manager ?? "", request: request)
+            } else {
+                do throws(PatchError) {
+                    switch contentType {
+                    case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: current)
+                    case "application/merge-patch+json": patched = JSONMergePatch.apply(patch, to: current)
+                    default: patched = try StrategicMergePatch.apply(patch, to: current, schema: behaviour.patchSchema)
+                    }
+                } catch {
+                    throw error.malformed ? Status.badRequest(error.message)
+                        : Status(message: error.message, reason: .invalid, code: 422)
                 }
-            } catch {
-                throw error.malformed ? Status.badRequest(error.message)
-                    : Status(message: error.message, reason: .invalid, code: 422)
             }
             if patched["metadata"]?["resourceVersion"] != current["metadata"]?["resourceVersion"] {
                 throw server.status(for: .conflict(info.key, key), info: info)
             }
-            var (object, w) = try decodeBody(patched, request: request)
+            let (object, w) = try decodeBody(patched, request: request)
             warnings = w
-            if contentType == "application/apply-patch+yaml", let manager {
-                object.metadata.managedFields = managedFields(old.metadata.managedFields, manager: manager, operation: "Apply")
-            }
             return object
         }
         return .json(200, json, headers: Self.warningHeaders(warnings))
     }
 
-    /// Server-side apply's bookkeeping: one `Apply` entry per manager (field ownership is not tracked).
-    func managedFields(_ existing: [JSONValue]?, manager: String, operation: String) -> [JSONValue] {
-        var entries = (existing ?? []).filter { $0["manager"]?.stringValue != manager || $0["operation"]?.stringValue != operation }
-        entries.append(.object([
-            "manager": .string(manager), "operation": .string(operation), "apiVersion": .string(info.apiVersion),
-            "time": .string(Time.now().rfc3339), "fieldsType": "FieldsV1", "fieldsV1": .object([:]),
-        ]))
-        return entries
+    /// The structured-merge-diff shapes of this kind's lists and maps.
+    var applySchema: ApplySchema {
+        switch Object.self {
+        case is Service.Type: .service
+        case is Pod.Type: .pod
+        case is Node.Type: .node
+        default: .metadataOnly
+        }
+    }
+
+    /// Server-side apply of `configuration` by `manager`; conflicts with other appliers are a 409 listing
+    /// them, as upstream (unless `force=true`).
+    func serverSideApply(_ configuration: JSONValue, to live: JSONValue?, manager: String, request: APIRequest) throws(Status) -> JSONValue {
+        let outcome = ServerSideApply.apply(
+            configuration, to: live, manager: manager, force: request.flag("force"), schema: applySchema,
+            apiVersion: info.apiVersion, time: Time.now().rfc3339)
+        switch outcome {
+        case .success(let result):
+            return result.object
+        case .failure(let error):
+            throw Status(
+                message: error.description, reason: .conflict,
+                details: StatusDetails(
+                    causes: error.conflicts.map {
+                        StatusCause(reason: "FieldManagerConflict", message: "conflict with \"\($0.manager)\"", field: $0.field)
+                    }),
+                code: 409)
+        }
     }
 
     // MARK: Binding (the scheduler's write)

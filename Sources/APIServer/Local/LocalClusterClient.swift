@@ -23,37 +23,47 @@ public struct LocalClusterClient: ClusterClient {
         return info
     }
 
-    public func list<T: APIObject>(_ type: T.Type, namespace: String?) async throws -> (items: [T], resourceVersion: String) {
-        let (items, version) = server.store.list(try info(type).key, namespace: namespace)
-        return (items.compactMap { $0.object as? T }, String(version))
+    private func predicate<T: APIObject>(_ type: T.Type, _ options: ListOptions) throws -> @Sendable (StoredObject) -> Bool {
+        try info(type).selectorPredicate(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector)
     }
 
-    public func watch<T: APIObject>(_ type: T.Type, namespace: String?, from resourceVersion: String) async throws
-        -> any AsyncSequence<WatchEvent<T>, any Error>
+    public func list<T: APIObject>(_ type: T.Type, namespace: String?, options: ListOptions) async throws
+        -> (items: [T], resourceVersion: String)
     {
-        let filter = WatchFilter(resource: try info(type).key, namespace: namespace)
+        let matches = try predicate(type, options)
+        let (items, version) = server.store.list(try info(type).key, namespace: namespace)
+        return (items.compactMap { matches($0) ? $0.object as? T : nil }, String(version))
+    }
+
+    public func watch<T: APIObject>(
+        _ type: T.Type, namespace: String?, options: ListOptions, from resourceVersion: String,
+        handle: @Sendable (WatchEvent<T>) async throws -> Void
+    ) async throws {
+        var filter = WatchFilter(resource: try info(type).key, namespace: namespace)
+        filter.predicate = try predicate(type, options)
         let watcher: Watcher
         do {
             watcher = try server.store.watch(filter, from: Int64(resourceVersion))
-        } catch .expired(let requested, let oldest) {
-            throw Status(message: "too old resource version: \(requested) (\(oldest))", reason: .expired, code: 410)
         } catch {
-            throw Status.internalError("\(error)")
+            throw server.status(for: error, info: try info(type))
         }
-        return watcher.compactMap { delivery -> WatchEvent<T>? in
-            guard case .event(let type, let stored) = delivery, let object = stored.object as? T else { return nil }
-            return WatchEvent(type: type, object: object)
+        defer { watcher.cancel() }
+        for try await event in LocalWatchEvents<T>(watcher: watcher) {
+            try await handle(event)
         }
     }
 
-    private func path<T: APIObject>(_ object: T, name: String?, subresource: String? = nil) throws -> String {
-        let info = try info(T.self)
-        var path = info.group.isEmpty ? "/api/\(info.version)" : "/apis/\(info.group)/\(info.version)"
-        if info.namespaced { path += "/namespaces/\(object.metadata.namespace ?? "")" }
-        path += "/\(info.plural)"
-        if let name { path += "/\(name)" }
-        if let subresource { path += "/\(subresource)" }
-        return path
+    private func path<T: APIObject>(_ object: T, name: String?, subresource: String? = nil) -> String {
+        guard let name else { return APIPath.collection(T.self, namespace: object.metadata.namespace) }
+        return APIPath.object(T.self, namespace: object.metadata.namespace, name: name, subresource: subresource)
+    }
+
+    public func get<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws -> T {
+        let info = try info(type)
+        guard let stored = server.store.get(info.key, ObjectKey(namespace: info.namespaced ? namespace ?? "" : "", name: name)),
+            let object = stored.object as? T
+        else { throw Status.notFound(resource: info.plural, group: info.group, name: name) }
+        return object
     }
 
     private func send<T: APIObject>(_ method: String, _ path: String, body: T?) async throws -> T? {
@@ -71,20 +81,57 @@ public struct LocalClusterClient: ClusterClient {
         try await send("POST", path(object, name: nil), body: object) ?? object
     }
 
-    public func update<T: APIObject>(_ object: T) async throws -> T {
-        try await send("PUT", path(object, name: object.name), body: object) ?? object
-    }
-
-    public func updateStatus<T: APIObject>(_ object: T) async throws -> T {
-        try await send("PUT", path(object, name: object.name, subresource: "status"), body: object) ?? object
+    public func update<T: APIObject>(_ object: T, subresource: String?) async throws -> T {
+        try await send("PUT", path(object, name: object.name, subresource: subresource), body: object) ?? object
     }
 
     public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws {
-        var probe = try KubeJSON.decode(T.self, from: JSONValue.object([:])).value
-        probe.metadata.namespace = namespace
-        let response = await server.handle(APIRequest(method: "DELETE", path: try path(probe, name: name)))
+        let response = await server.handle(APIRequest(method: "DELETE", path: APIPath.object(type, namespace: namespace, name: name)))
         guard (200..<300).contains(response.status) else {
             throw (try? KubeJSON.decode(Status.self, bytes: response.bytes.readableBytesView).value) ?? Status.internalError("HTTP \(response.status)")
         }
+    }
+
+    public func deleteCollection<T: APIObject>(_ type: T.Type, namespace: String, options: ListOptions) async throws {
+        var request = APIRequest(method: "DELETE", path: APIPath.collection(type, namespace: namespace))
+        if let selector = options.labelSelector { request.query.append(("labelSelector", selector)) }
+        if let selector = options.fieldSelector { request.query.append(("fieldSelector", selector)) }
+        let response = await server.handle(request)
+        guard (200..<300).contains(response.status) else {
+            throw (try? KubeJSON.decode(Status.self, bytes: response.bytes.readableBytesView).value) ?? Status.internalError("HTTP \(response.status)")
+        }
+    }
+}
+
+/// A store watch as typed events. When the store ends the watch (the consumer fell behind, or shutdown) the
+/// sequence throws the Status a remote client would see, so a reflector lists again or backs off instead of
+/// re-watching in a tight loop.
+struct LocalWatchEvents<T: APIObject>: AsyncSequence {
+    typealias Element = WatchEvent<T>
+    let watcher: Watcher
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let watcher: Watcher
+        var deliveries: Watcher.AsyncIterator
+
+        mutating func next() async throws -> WatchEvent<T>? {
+            while let delivery = await deliveries.next() {
+                if case .event(let type, let stored) = delivery, let object = stored.object as? T {
+                    return WatchEvent(type: type, object: object)
+                }
+            }
+            switch watcher.terminatedBecause {
+            case .tooSlow:
+                throw Status(message: "the watch fell too far behind", reason: .expired, code: 410)
+            case .shutdown:
+                throw Status(message: "the server is shutting down", reason: .serviceUnavailable, code: 503)
+            case nil:
+                return nil
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(watcher: watcher, deliveries: watcher.makeAsyncIterator())
     }
 }

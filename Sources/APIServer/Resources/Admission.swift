@@ -20,6 +20,9 @@ struct ResourceBehaviour<Object: APIObject>: Sendable {
     var copyStatus: @Sendable (_ from: Object, _ to: inout Object) -> Void = { _, _ in }
     /// The patch strategies of the kind's lists.
     var patchSchema: PatchSchema
+    /// Upstream's PrepareForUpdate for a client's update of the main resource: fields only a subresource may
+    /// change are taken from `old` (a namespace's spec.finalizers belong to `finalize`).
+    var prepareForUpdate: @Sendable (_ new: inout Object, _ old: Object) -> Void = { _, _ in }
 
     /// Defaults then validation, for kinds without allocation.
     static func validating(
@@ -27,7 +30,8 @@ struct ResourceBehaviour<Object: APIObject>: Sendable {
         defaults: @escaping @Sendable (inout Object) -> Void = { _ in },
         validate: @escaping @Sendable (Object) -> [FieldError],
         validateUpdate: (@Sendable (Object, Object) -> [FieldError])? = nil,
-        copyStatus: @escaping @Sendable (Object, inout Object) -> Void = { _, _ in }
+        copyStatus: @escaping @Sendable (Object, inout Object) -> Void = { _, _ in },
+        prepareForUpdate: @escaping @Sendable (inout Object, Object) -> Void = { _, _ in }
     ) -> ResourceBehaviour {
         ResourceBehaviour(
             admitCreate: { object, _ throws(Status) in
@@ -45,6 +49,7 @@ struct ResourceBehaviour<Object: APIObject>: Sendable {
                 return Admission(object: o)
             },
             copyStatus: copyStatus,
-            patchSchema: schema)
+            patchSchema: schema,
+            prepareForUpdate: prepareForUpdate)
     }
 }

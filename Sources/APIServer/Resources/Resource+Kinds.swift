@@ -65,7 +65,8 @@ extension Pod {
 enum Behaviours {
     static let namespace = ResourceBehaviour<Namespace>.validating(
         defaults: { $0.applyDefaults() }, validate: { $0.validate() },
-        copyStatus: { from, to in to.status = from.status })
+        copyStatus: { from, to in to.status = from.status },
+        prepareForUpdate: { new, old in new.spec.finalizers = old.spec.finalizers })
 
     static let node = ResourceBehaviour<Node>.validating(
         schema: .node, validate: { $0.validate() }, copyStatus: { from, to in to.status = from.status })

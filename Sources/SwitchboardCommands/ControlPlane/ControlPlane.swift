@@ -24,14 +24,20 @@ public struct ControlPlane: Sendable {
         public var unixSocket: String
         public var serviceCIDRs: [CIDR]
         public var clusterDomain: String
+        /// Recent events kept for watches that resume from a resourceVersion.
+        public var watchWindow: Int
 
-        public init(dataDirectory: String, listenHost: String, listenPort: Int, unixSocket: String, serviceCIDRs: [CIDR], clusterDomain: String) {
+        public init(
+            dataDirectory: String, listenHost: String, listenPort: Int, unixSocket: String, serviceCIDRs: [CIDR],
+            clusterDomain: String, watchWindow: Int = 10_000
+        ) {
             self.dataDirectory = dataDirectory
             self.listenHost = listenHost
             self.listenPort = listenPort
             self.unixSocket = unixSocket
             self.serviceCIDRs = serviceCIDRs
             self.clusterDomain = clusterDomain
+            self.watchWindow = watchWindow
         }
 
         public var kubeconfigPath: String { dataDirectory + "/kubeconfig" }
@@ -52,7 +58,8 @@ public struct ControlPlane: Sendable {
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         defer { lock.release() }
         let store = try ObjectStore(
-            persistence: SQLitePersistence(path: configuration.databasePath), decode: APIServer.decodeStoredObject,
+            persistence: SQLitePersistence(path: configuration.databasePath),
+            configuration: ObjectStore.Configuration(eventWindow: configuration.watchWindow), decode: APIServer.decodeStoredObject,
             logger: logger)
         let server = try APIServer(store: store, serviceCIDRs: configuration.serviceCIDRs, logger: logger)
         try await server.bootstrap(apiServerPort: Int32(configuration.listenPort == 0 ? 6443 : configuration.listenPort))
@@ -119,13 +126,20 @@ final class ReadyLatch: Sendable {
     }
 }
 
-/// Runs the EndpointSlice and Endpoints controllers until shutdown.
+/// Runs the controllers (EndpointSlice and Endpoints, namespace) until shutdown.
 struct ControllersService: Service {
     let server: APIServer
 
     func run() async throws {
-        let runner = EndpointsControllerRunner(client: LocalClusterClient(server: server))
-        await cancelWhenGracefulShutdown { await runner.run() }
+        let client = LocalClusterClient(server: server)
+        let endpoints = EndpointsControllerRunner(client: client)
+        let namespaces = NamespaceControllerRunner(client: client)
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await endpoints.run() }
+                group.addTask { await namespaces.run() }
+            }
+        }
     }
 }
 
