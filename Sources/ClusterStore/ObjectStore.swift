@@ -2,6 +2,7 @@ import DequeModule
 import KubeAPI
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import Synchronization
 
@@ -9,10 +10,10 @@ import Synchronization
 /// and watchable from any resourceVersion still in the recent-events window.
 ///
 /// Reads see only committed (durable) writes. Writes are staged under a lock (preconditions checked against
-/// committed and in-flight state, resourceVersion assigned), then written to disk in groups: whichever writer
-/// finds no commit running becomes the committer and writes every staged write in one transaction, so
-/// concurrent writers share one fsync. Watchers get events in resourceVersion order, each through its own
-/// bounded buffer.
+/// committed and in-flight state, resourceVersion assigned), then written to disk in groups by one committer
+/// thread: each transaction takes every write staged while the previous one was on its way to disk, so
+/// concurrent writers share one fsync and no writer waits for batches after its own. Watchers get events in
+/// resourceVersion order, each through its own bounded buffer.
 public final class ObjectStore: Sendable {
     public struct Configuration: Sendable {
         /// How many recent events are kept for watches that resume from a resourceVersion.
@@ -48,7 +49,8 @@ public final class ObjectStore: Sendable {
         /// In-flight writes: the state each key will have once they commit (nil: deleted), and how many.
         var staged: [StagedKey: (object: StoredObject?, writes: Int)] = [:]
         var queue: [Staged] = []
-        var committing = false
+        /// Commits since the last checkpoint request.
+        var sinceCheckpoint = 0
         var events: Deque<StoreEvent> = []
         var watchers: [Int: Watcher] = [:]
         var nextWatcherID = 0
@@ -59,6 +61,10 @@ public final class ObjectStore: Sendable {
     let persistence: any StorePersistence
     let configuration: Configuration
     private let threadPool: NIOThreadPool
+    /// Wakes the committer (value 1: writes are queued or the store is closing).
+    private let pending = ConditionLock(value: 0)
+    /// Wakes the checkpointer (value 1: a checkpoint is due or the store is closing).
+    private let checkpointDue = ConditionLock(value: 0)
     private let logger: Logger
 
     /// Opens the store on `persistence`, loading every object and the retained events.
@@ -93,9 +99,14 @@ public final class ObjectStore: Sendable {
         s.resourceVersion = max(s.resourceVersion, loaded.resourceVersion)
         s.nextResourceVersion = s.resourceVersion + 1
         state = Mutex(s)
-        threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
+        threadPool.submit { [self] _ in self.commitLoop() }
+        threadPool.submit { [self] _ in self.checkpointLoop() }
     }
+
+    /// Commits after this many transactions a checkpoint is requested, off the commit path.
+    static let checkpointEvery = 256
 
     /// Closes every watch and stops the disk thread. Writes after this fail.
     public func shutdown() async {
@@ -104,6 +115,10 @@ public final class ObjectStore: Sendable {
             return Array(s.watchers.values)
         }
         for w in watchers { w.close(.shutdown) }
+        pending.lock()
+        pending.unlock(withValue: 1)
+        checkpointDue.lock()
+        checkpointDue.unlock(withValue: 1)
         try? await threadPool.shutdownGracefully()
     }
 
@@ -189,7 +204,7 @@ public final class ObjectStore: Sendable {
         check: (StoredObject?) throws(StoreError) -> Void
     ) async throws(StoreError) -> StoredObject {
         let ticket = CommitTicket()
-        let (stored, leader) = try state.withLock { s throws(StoreError) -> (StoredObject, Bool) in
+        let (stored, first) = try state.withLock { s throws(StoreError) -> (StoredObject, Bool) in
             if s.closed { throw .shuttingDown }
             let k = StagedKey(resource: resource, key: key)
             let current = s.staged[k].map(\.object) ?? s.objects[resource]?[key]
@@ -218,44 +233,68 @@ public final class ObjectStore: Sendable {
                 ticket: ticket))
             let writes = (s.staged[k]?.writes ?? 0) + 1
             s.staged[k] = (kind == .deleted ? nil : stored, writes)
-            let leader = !s.committing
-            s.committing = true
-            return (stored, leader)
+            return (stored, s.queue.count == 1)
         }
-        if leader { await commitQueue() }
+        if first {
+            pending.lock()
+            pending.unlock(withValue: 1)
+        }
         try await ticket.wait()
         return stored
     }
 
-    /// Writes batches until the queue is empty. Runs in the task of the writer that found no commit running.
-    private func commitQueue() async {
+    /// The committer thread: waits for staged writes, commits them in one transaction, publishes them and
+    /// answers their writers; until the store closes and the queue is empty.
+    private func commitLoop() {
         while true {
-            let batch = state.withLock { s -> [Staged] in
-                if s.queue.isEmpty {
-                    s.committing = false
-                    return []
-                }
+            pending.lock(whenValue: 1)
+            pending.unlock(withValue: 0)
+            let (batch, closed, checkpoint) = state.withLock { s -> ([Staged], Bool, Bool) in
                 defer { s.queue.removeAll(keepingCapacity: true) }
-                return s.queue
+                if !s.queue.isEmpty { s.sinceCheckpoint += 1 }
+                let due = s.sinceCheckpoint >= Self.checkpointEvery
+                if due { s.sinceCheckpoint = 0 }
+                return (s.queue, s.closed, due)
             }
-            if batch.isEmpty { return }
-            let forget = max(0, batch.last!.mutation.resourceVersion - Int64(configuration.eventWindow))
-            let mutations = batch.map(\.mutation)
-            let persistence = self.persistence
-            // The future, not the async variant: a cancelled committer must not abandon other writers' batch.
-            let result: Result<Void, StoreError>
+            if !batch.isEmpty {
+                let forget = max(0, batch.last!.mutation.resourceVersion - Int64(configuration.eventWindow))
+                let result: Result<Void, StoreError>
+                do {
+                    try persistence.commit(batch.map(\.mutation), forgetEventsThrough: forget)
+                    result = .success(())
+                } catch let error as StoreError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(.persistence("\(error)"))
+                }
+                apply(batch, result: result)
+                for staged in batch { staged.ticket.resolve(result) }
+                if checkpoint {
+                    checkpointDue.lock()
+                    checkpointDue.unlock(withValue: 1)
+                }
+                // Writes staged during this commit are the next batch.
+                if state.withLock({ !$0.queue.isEmpty }) {
+                    pending.lock()
+                    pending.unlock(withValue: 1)
+                }
+            }
+            if closed && state.withLock({ $0.queue.isEmpty }) { return }
+        }
+    }
+
+    /// The checkpointer thread: folds the write-ahead log into the database when asked, so that commits never
+    /// pay for it.
+    private func checkpointLoop() {
+        while true {
+            checkpointDue.lock(whenValue: 1)
+            checkpointDue.unlock(withValue: 0)
+            if state.withLock({ $0.closed }) { return }
             do {
-                try await threadPool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
-                    try persistence.commit(mutations, forgetEventsThrough: forget)
-                }.get()
-                result = .success(())
-            } catch let error as StoreError {
-                result = .failure(error)
+                try persistence.checkpoint()
             } catch {
-                result = .failure(.persistence("\(error)"))
+                logger.warning("checkpoint failed (it is retried later): \(error)")
             }
-            apply(batch, result: result)
-            for staged in batch { staged.ticket.resolve(result) }
         }
     }
 

@@ -56,6 +56,14 @@ public struct HTTPClusterClient: ClusterClient {
         if let refused { throw Self.status(of: refused) }
     }
 
+    /// A watch request (`target` is the path with `?watch=true&…`) whose event lines are handed to `handle`
+    /// undecoded: for tools that only look for a name, and for benchmarks.
+    public func watchLines(_ target: String, handle: (ByteBuffer) async throws -> Void) async throws {
+        if let refused = try await HTTPWatchStream.run(APIRequestMessage(method: .GET, target: target), endpoint: endpoint, handle: handle) {
+            throw Self.status(of: refused)
+        }
+    }
+
     // MARK: Writes
 
     public func create<T: APIObject>(_ object: T) async throws -> T {

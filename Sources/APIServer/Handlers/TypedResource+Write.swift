@@ -112,7 +112,7 @@ extension TypedResource {
             throw Status.badRequest("resourceVersion should not be set on objects to be created")
         }
         let generated = (o.metadata.name ?? "").isEmpty && !(o.metadata.generateName ?? "").isEmpty
-        o.metadata.uid = UUID().uuidString.lowercased()
+        o.metadata.uid = ObjectUID.make()
         o.metadata.creationTimestamp = Time.now().truncatedToSeconds
         o.metadata.deletionTimestamp = nil
         o.metadata.deletionGracePeriodSeconds = nil

@@ -40,4 +40,11 @@ public protocol StorePersistence: Sendable {
     func load() throws -> PersistedState
     /// Stores a batch atomically, and forgets events at or below `forgetEventsThrough`.
     func commit(_ batch: [PersistedMutation], forgetEventsThrough: Int64) throws
+    /// Housekeeping off the commit path (SQLite: fold the write-ahead log into the database). May run
+    /// concurrently with `commit`.
+    func checkpoint() throws
+}
+
+extension StorePersistence {
+    public func checkpoint() throws {}
 }

@@ -14,12 +14,28 @@ final class SwitchboardUp: Sendable {
 
     /// Starts a server in a new temporary directory.
     static func start(_ arguments: [String] = []) async throws -> SwitchboardUp {
+        _ = sweptOrphans
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-cp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let up = SwitchboardUp(directory: directory, arguments: arguments)
         try await up.start()
         return up
     }
+
+    /// Servers left running by an earlier test process that crashed (now children of init, in a sb-cp-*
+    /// directory) are stopped once, before the first server of this run starts.
+    static let sweptOrphans: Void = {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let command = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8)
+            else { continue }
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            let parent = fields.count > 1 ? Int32(fields[1]) : nil
+            if parent == 1, command.contains("switchboard\0up\0"), command.contains("/sb-cp-") { kill(pid, SIGKILL) }
+        }
+    }()
 
     private init(directory: URL, arguments: [String]) {
         self.directory = directory
