@@ -80,12 +80,48 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // The built-in test workload: TCP, UDP and HTTP servers that answer with the pod's name and the client
+        // address they saw, and the matching client.
+        .target(
+            name: "Echo",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+        // I/O adapter: running host commands (`ip`, `ip netns exec`) and the network namespace, veth, bridge,
+        // address and route operations built on them.
+        .target(
+            name: "HostNetwork",
+            dependencies: ["IPAM", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // The node agent (kubelet's job): registers the Node, runs its pods as processes in network namespaces,
+        // probes readiness and reports status. Pure state machines beside the runtime that drives them.
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "KubeAPI", "IPAM", "KubeClient", "KubeClientHTTP", "HostNetwork",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+        // The closed-world lab: a cluster of network namespaces on one machine (topology plan and lifecycle).
+        .target(
+            name: "Lab",
+            dependencies: [
+                "IPAM", "KubeAPI", "KubeClient", "KubeClientHTTP", "HostNetwork", "NodeAgent",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // Wiring: the subcommands of the `switchboard` executable.
         .target(
             name: "SwitchboardCommands",
             dependencies: [
                 "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
-                "KubeClient", "KubeClientHTTP",
+                "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -110,8 +146,12 @@ let package = Package(
             name: "APIServerTests",
             dependencies: ["APIServer", "ClusterStore", "KubeAPI", "KubeClient", "KubeClientHTTP", "SwitchboardCommands"],
             swiftSettings: strictSettings),
+        .testTarget(name: "EchoTests", dependencies: ["Echo"], swiftSettings: strictSettings),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "SwitchboardCommandsTests", dependencies: ["SwitchboardCommands"], swiftSettings: strictSettings),
-        // End to end: the real kubectl and HTTP clients against a real `switchboard up` child process.
+        // End to end: the real kubectl and HTTP clients against a real `switchboard up` child process; and, as
+        // root, lab clusters in network namespaces the tests create, with real pods and real traffic (`Lab/`).
         .testTarget(
             name: "ControlPlaneTests", dependencies: ["KubeAPI", "KubeClient", "KubeClientHTTP"],
             swiftSettings: strictSettings),

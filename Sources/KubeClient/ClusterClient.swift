@@ -38,7 +38,12 @@ public protocol ClusterClient: Sendable {
     /// Replaces the object, or with `subresource` that part of it (`status`; a namespace's `finalize`); with
     /// `metadata.resourceVersion` set, only if it is still that version.
     func update<T: APIObject>(_ object: T, subresource: String?) async throws -> T
-    func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws
+    /// Deletes one object. `gracePeriodSeconds` overrides the object's own (a pod's
+    /// `terminationGracePeriodSeconds`); 0 deletes a pod at once, as a node does once its processes are gone.
+    func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String, gracePeriodSeconds: Int64?) async throws
+    /// Assigns a pod to a node: the scheduler's write, `POST pods/NAME/binding` with a `v1 Binding`. A `Status`
+    /// with code 409 when the pod is already on a node.
+    func bind(namespace: String, name: String, nodeName: String) async throws
     /// Deletes every matching object of a kind in a namespace.
     func deleteCollection<T: APIObject>(_ type: T.Type, namespace: String, options: ListOptions) async throws
 }
@@ -54,6 +59,11 @@ extension ClusterClient {
         try await update(object, subresource: "status")
     }
 
+    /// Deletes one object with its own grace period.
+    public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws {
+        try await delete(type, namespace: namespace, name: name, gracePeriodSeconds: nil)
+    }
+
     public func list<T: APIObject>(_ type: T.Type, namespace: String?) async throws -> (items: [T], resourceVersion: String) {
         try await list(type, namespace: namespace, options: .all)
     }
@@ -63,6 +73,26 @@ extension ClusterClient {
         handle: @Sendable (WatchEvent<T>) async throws -> Void
     ) async throws {
         try await watch(type, namespace: namespace, options: .all, from: resourceVersion, handle: handle)
+    }
+}
+
+/// A `core/v1 Binding`: the body of `POST /api/v1/namespaces/NS/pods/NAME/binding`, which sets the pod's
+/// `spec.nodeName` (the one way to change it once the pod exists).
+public struct PodBinding: Codable, Hashable, Sendable {
+    public struct Target: Codable, Hashable, Sendable {
+        public var apiVersion: String
+        public var kind: String
+        public var name: String
+    }
+
+    public var apiVersion = "v1"
+    public var kind = "Binding"
+    public var metadata: ObjectMeta
+    public var target: Target
+
+    public init(namespace: String, podName: String, nodeName: String) {
+        metadata = ObjectMeta(name: podName, namespace: namespace)
+        target = Target(apiVersion: "v1", kind: "Node", name: nodeName)
     }
 }
 

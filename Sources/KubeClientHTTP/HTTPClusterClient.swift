@@ -76,8 +76,19 @@ public struct HTTPClusterClient: ClusterClient {
             body: object, as: T.self)
     }
 
-    public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws {
-        _ = try await send(APIRequestMessage(method: .DELETE, target: APIPath.object(type, namespace: namespace, name: name)))
+    public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String, gracePeriodSeconds: Int64?) async throws {
+        let target = APIPath.object(type, namespace: namespace, name: name) + QueryEncoding.query([
+            ("gracePeriodSeconds", gracePeriodSeconds.map { String($0) })
+        ])
+        _ = try await send(APIRequestMessage(method: .DELETE, target: target))
+    }
+
+    public func bind(namespace: String, name: String, nodeName: String) async throws {
+        let request = APIRequestMessage(
+            method: .POST, target: APIPath.object(Pod.self, namespace: namespace, name: name, subresource: "binding"),
+            headers: [("Content-Type", "application/json")],
+            body: ByteBuffer(bytes: try KubeJSON.encode(PodBinding(namespace: namespace, podName: name, nodeName: nodeName))))
+        _ = try await send(request)
     }
 
     public func deleteCollection<T: APIObject>(_ type: T.Type, namespace: String, options: ListOptions) async throws {

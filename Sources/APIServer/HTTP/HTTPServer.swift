@@ -29,8 +29,10 @@ public enum HTTPServer {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let isWatch = request.uri.query?.contains("watch=true") == true || request.uri.query?.contains("watch=1") == true
+        // A streamed answer needs the request body untouched, to notice the client leave (see `response`).
+        let isLog = request.method == .get && request.uri.path.hasSuffix("/log")
         var body = ByteBuffer()
-        if !isWatch {
+        if !isWatch && !isLog {
             do {
                 body = try await request.collectBody(upTo: maxRequestBody)
             } catch {
@@ -59,6 +61,16 @@ public enum HTTPServer {
                 status: status, headers: fields,
                 body: ResponseBody { writer in
                     // A client that goes away cancels the watch (and frees its buffer) at once.
+                    try? await request.body.consumeWithCancellationOnInboundClose { _ in
+                        try await stream.run { try await writer.write($0) }
+                    }
+                    try await writer.finish(nil)
+                })
+        case .byteStream(let stream):
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    // As for watches: a client that goes away cancels the stream (a followed log stops polling).
                     try? await request.body.consumeWithCancellationOnInboundClose { _ in
                         try await stream.run { try await writer.write($0) }
                     }

@@ -28,6 +28,8 @@ struct TypedResource<Object: APIObject & TablePrintable>: ResourceHandler {
                 return try request.flag("watch") ? await watch(request, target, server: server) : list(request, target, server: server)
             case ("GET", let name?, nil), ("GET", let name?, "status"):
                 return try get(request, target, name: name, server: server)
+            case ("GET", let name?, "log") where info.key == ResourceInfo.pods.key:
+                return try await server.podLog(request, namespace: target.namespace ?? "", name: name)
             case ("POST", nil, nil):
                 return try await create(request, target, server: server)
             case ("POST", let name?, "binding") where info.key == ResourceInfo.pods.key:

@@ -85,8 +85,22 @@ public struct LocalClusterClient: ClusterClient {
         try await send("PUT", path(object, name: object.name, subresource: subresource), body: object) ?? object
     }
 
-    public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String) async throws {
-        let response = await server.handle(APIRequest(method: "DELETE", path: APIPath.object(type, namespace: namespace, name: name)))
+    public func delete<T: APIObject>(_ type: T.Type, namespace: String?, name: String, gracePeriodSeconds: Int64?) async throws {
+        var request = APIRequest(method: "DELETE", path: APIPath.object(type, namespace: namespace, name: name))
+        if let gracePeriodSeconds { request.query.append(("gracePeriodSeconds", String(gracePeriodSeconds))) }
+        try check(await server.handle(request))
+    }
+
+    public func bind(namespace: String, name: String, nodeName: String) async throws {
+        let request = APIRequest(
+            method: "POST", path: APIPath.object(Pod.self, namespace: namespace, name: name, subresource: "binding"),
+            headers: ["content-type": "application/json"],
+            body: ByteBuffer(bytes: try KubeJSON.encode(PodBinding(namespace: namespace, podName: name, nodeName: nodeName))))
+        try check(await server.handle(request))
+    }
+
+    /// A refused request's `Status`, thrown.
+    private func check(_ response: APIResponse) throws {
         guard (200..<300).contains(response.status) else {
             throw (try? KubeJSON.decode(Status.self, bytes: response.bytes.readableBytesView).value) ?? Status.internalError("HTTP \(response.status)")
         }
@@ -96,10 +110,7 @@ public struct LocalClusterClient: ClusterClient {
         var request = APIRequest(method: "DELETE", path: APIPath.collection(type, namespace: namespace))
         if let selector = options.labelSelector { request.query.append(("labelSelector", selector)) }
         if let selector = options.fieldSelector { request.query.append(("fieldSelector", selector)) }
-        let response = await server.handle(request)
-        guard (200..<300).contains(response.status) else {
-            throw (try? KubeJSON.decode(Status.self, bytes: response.bytes.readableBytesView).value) ?? Status.internalError("HTTP \(response.status)")
-        }
+        try check(await server.handle(request))
     }
 }
 

@@ -58,12 +58,14 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// The answer: a status code, headers and either a body or a stream (watches).
+/// The answer: a status code, headers and either a body or a stream (watches, logs).
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case bytes(ByteBuffer)
         /// Chunks written as they come until the stream ends (a watch).
         case stream(WatchStream)
+        /// Bytes written as they are produced until the producer returns (a pod's log, followed or not).
+        case byteStream(ByteStream)
     }
 
     public var status: Int
@@ -84,5 +86,30 @@ public struct APIResponse: Sendable {
     public var bytes: ByteBuffer {
         if case .bytes(let b) = body { return b }
         return ByteBuffer()
+    }
+}
+
+/// A body produced over time: `run` hands each chunk to `write` and returns when there is no more. The HTTP
+/// server cancels it when the client goes away, so a producer that waits for more must stop on cancellation.
+public struct ByteStream: Sendable {
+    let produce: @Sendable (_ write: (ByteBuffer) async throws -> Void) async throws -> Void
+
+    public init(_ produce: @escaping @Sendable (_ write: (ByteBuffer) async throws -> Void) async throws -> Void) {
+        self.produce = produce
+    }
+
+    /// Writes the stream through `write`; returns when it is over.
+    public func run(_ write: (ByteBuffer) async throws -> Void) async throws {
+        try await produce(write)
+    }
+
+    /// Everything the stream produces, for streams that end (in-process callers and tests).
+    public func collect() async throws -> ByteBuffer {
+        var all = ByteBuffer()
+        try await run { chunk in
+            var chunk = chunk
+            all.writeBuffer(&chunk)
+        }
+        return all
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
+import HostNetwork
 import KubeClientHTTP
 import NIOCore
 import NIOHTTP1

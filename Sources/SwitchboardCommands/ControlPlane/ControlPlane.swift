@@ -126,7 +126,7 @@ final class ReadyLatch: Sendable {
     }
 }
 
-/// Runs the controllers (EndpointSlice and Endpoints, namespace) until shutdown.
+/// Runs the controllers (EndpointSlice and Endpoints, namespace) and the scheduler until shutdown.
 struct ControllersService: Service {
     let server: APIServer
 
@@ -134,10 +134,12 @@ struct ControllersService: Service {
         let client = LocalClusterClient(server: server)
         let endpoints = EndpointsControllerRunner(client: client)
         let namespaces = NamespaceControllerRunner(client: client)
+        let scheduler = SchedulerRunner(client: client)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await endpoints.run() }
                 group.addTask { await namespaces.run() }
+                group.addTask { await scheduler.run() }
             }
         }
     }

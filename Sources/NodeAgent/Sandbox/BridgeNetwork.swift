@@ -1,0 +1,72 @@
+import HostNetwork
+import IPAM
+
+/// The node's pod network, as the CNI bridge plugin builds it: a bridge holding the pod CIDR's gateway
+/// address, and per pod a network namespace joined to the bridge by a veth pair, with the pod's address and a
+/// default route through the gateway.
+public struct BridgeNetwork: Sendable {
+    public let namespaces: NetworkNamespaces
+    public let bridge: String
+    public let podCIDR: CIDR
+    public let gateway: IPAddress
+
+    public init(namespaces: NetworkNamespaces, podCIDR: CIDR, gateway: IPAddress, bridge: String = "sbbr0") {
+        self.namespaces = namespaces
+        self.podCIDR = podCIDR
+        self.gateway = gateway
+        self.bridge = bridge
+    }
+
+    /// The bridge and forwarding, in the namespace this agent runs in (the node). Idempotent.
+    public func setUpNode() async throws {
+        _ = try await namespaces.runner.run(["ip", "link", "add", bridge, "type", "bridge"])
+        try await namespaces.batch(
+            ["addr replace \(gateway)/\(podCIDR.prefixLength) dev \(bridge)", "link set \(bridge) up"], in: nil)
+        try await namespaces.sysctl(podCIDR.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", "1", in: nil)
+    }
+
+    /// The pod's namespace, veth pair, address and route; and its resolv.conf and hosts. Undoes itself on
+    /// failure.
+    public func setUp(_ names: PodSandboxNames, ip: IPAddress, resolvConf: String, hosts: String) async throws {
+        do {
+            try namespaces.writeEtc(names.namespace, file: "resolv.conf", contents: resolvConf)
+            try namespaces.writeEtc(names.namespace, file: "hosts", contents: hosts)
+            try await namespaces.batch(
+                [
+                    "netns add \(names.namespace)",
+                    "link add \(names.hostLink) type veth peer name \(PodSandboxNames.podLink) netns \(names.namespace)",
+                    "link set \(names.hostLink) master \(bridge)",
+                    "link set \(names.hostLink) up",
+                ], in: nil)
+            try await namespaces.batch(
+                [
+                    "link set lo up",
+                    "addr add \(ip)/\(podCIDR.prefixLength) dev \(PodSandboxNames.podLink)",
+                    "link set \(PodSandboxNames.podLink) up",
+                    "route add default via \(gateway)",
+                ], in: names.namespace)
+        } catch {
+            await tearDown(names)
+            throw error
+        }
+    }
+
+    /// Removes the pod's namespace (its veth pair goes with it) and files. Missing parts are fine.
+    public func tearDown(_ names: PodSandboxNames) async {
+        try? await namespaces.delete(names.namespace)
+        // A veth whose peer namespace vanished first is gone already; one left by a half set-up is not.
+        _ = try? await namespaces.runner.run(["ip", "link", "delete", names.hostLink])
+    }
+
+    /// The pod's /etc/resolv.conf: the cluster DNS Service and Kubernetes' search path.
+    public static func resolvConf(dns: String, namespace: String, clusterDomain: String) -> String {
+        "nameserver \(dns)\nsearch \(namespace).svc.\(clusterDomain) svc.\(clusterDomain) \(clusterDomain)\noptions ndots:5\n"
+    }
+
+    /// The pod's /etc/hosts, as kubelet writes it.
+    public static func hosts(ip: String, hostname: String, subdomain: String?, namespace: String, clusterDomain: String) -> String {
+        var names = hostname
+        if let subdomain, !subdomain.isEmpty { names = "\(hostname).\(subdomain).\(namespace).svc.\(clusterDomain)\t\(hostname)" }
+        return "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\(ip)\t\(names)\n"
+    }
+}

@@ -1,0 +1,129 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import HostNetwork
+import IPAM
+import KubeAPI
+import KubeClientHTTP
+import Logging
+import NodeAgent
+import UnixSignals
+
+/// `switchboard node`: the node agent.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run the node agent: register a Node and run its pods as processes in network namespaces.",
+        discussion: """
+            Needs root (it creates network namespaces, a bridge and veth pairs in the namespace it runs in). Each \
+            pod gets a network namespace named --netns-prefix + p- + its UID, an IP from --pod-cidr, and a \
+            resolv.conf pointing at --cluster-dns. Container logs go to ROOT_DIR/pods. On SIGTERM or SIGINT the \
+            node's pods are stopped and their namespaces removed.
+            """)
+
+    @Option(help: "The Node's name.")
+    var name: String
+
+    @Option(help: "The pod CIDR of this node, such as 10.244.1.0/24.")
+    var podCidr: String
+
+    @Option(help: "The API server: http://127.0.0.1:6443 or unix:///path/api.sock.")
+    var server: String?
+
+    @Option(help: "A kubeconfig whose current cluster's server is used (instead of --server).")
+    var kubeconfig: String?
+
+    @Option(help: "The node's InternalIP (each pod's hostIP).")
+    var nodeIp: String?
+
+    @Option(help: "The cluster's service CIDR(s); a pod CIDR that overlaps one is refused.")
+    var serviceCidr = "10.96.0.0/12"
+
+    @Option(help: "The cluster DNS Service's IP, for pods' resolv.conf.")
+    var clusterDns = "10.96.0.10"
+
+    @Option(help: "The cluster's DNS domain.")
+    var clusterDomain = "cluster.local"
+
+    @Option(help: "Where container logs and node state live (default: /var/lib/switchboard/node/NAME).")
+    var rootDir: String?
+
+    @Option(help: "The prefix of every pod network namespace's name (default: sb-NAME-).")
+    var netnsPrefix: String?
+
+    func run() async throws {
+        guard getuid() == 0 else {
+            throw ValidationError("switchboard node needs root: it creates network namespaces, a bridge and veth pairs (run it with sudo)")
+        }
+        guard NameValidation.dns1123Subdomain(name).isEmpty else {
+            throw ValidationError("--name \"\(name)\" is not a valid node name (lower-case letters, digits, '-' and '.')")
+        }
+        let podCIDR: CIDR
+        do { podCIDR = try CIDR(parsing: podCidr) } catch {
+            throw ValidationError("--pod-cidr \(podCidr): \(error)")
+        }
+        let serviceCIDRs: [CIDR]
+        do { serviceCIDRs = try ClusterIPAllocator.parseServiceCIDRs(serviceCidr) } catch {
+            throw ValidationError("--service-cidr \(serviceCidr): \(error)")
+        }
+        guard IPAddress(clusterDns) != nil else { throw ValidationError("--cluster-dns \(clusterDns) is not an IP address") }
+        let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
+        let configuration = NodeAgentConfiguration(
+            nodeName: name, podCIDR: podCIDR, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
+            clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
+            namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
+        let agent: NodeAgent
+        do {
+            agent = try NodeAgent(configuration: configuration, endpoint: endpoint)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await agent.run() }
+            group.addTask {
+                for await _ in signals { break }
+                await agent.shutdown()
+                throw CancellationError()
+            }
+            do {
+                try await group.next()
+            } catch is CancellationError {
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+/// Finding the API server from `--server` or `--kubeconfig`, for the commands that are its clients.
+enum APIConnection {
+    static func endpoint(server: String?, kubeconfig: String?) throws -> APIEndpoint {
+        if let server {
+            guard let endpoint = APIEndpoint(server) else {
+                throw ValidationError("--server \(server) is not http://HOST:PORT or unix:///PATH")
+            }
+            return endpoint
+        }
+        let path = kubeconfig ?? ProcessInfo.processInfo.environment["KUBECONFIG"]
+        guard let path else { throw ValidationError("give --server URL or --kubeconfig PATH (or set KUBECONFIG)") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read the kubeconfig \(path)")
+        }
+        // The first cluster's server: the kubeconfigs Switchboard writes have one.
+        for line in text.split(separator: "\n") {
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix("server:") {
+                let value = String(trimmed.dropFirst("server:".count).filter { $0 != " " && $0 != "\"" && $0 != "'" })
+                if let endpoint = APIEndpoint(value) { return endpoint }
+                throw ValidationError("the kubeconfig \(path) names server \(value), which is not http://HOST:PORT (https needs a later release)")
+            }
+        }
+        throw ValidationError("the kubeconfig \(path) names no server")
+    }
+}

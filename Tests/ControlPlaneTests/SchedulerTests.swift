@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The scheduler in `switchboard up`: pods without a node wait until a node is Ready, then spread evenly over
+/// the Ready nodes through the binding subresource, each with a `Scheduled` event; a pod that names its node
+/// keeps it.
+@Suite(.timeLimit(.minutes(2)))
+struct SchedulerTests {
+    static func node(_ name: String) -> String {
+        """
+        apiVersion: v1
+        kind: Node
+        metadata:
+          name: \(name)
+        """
+    }
+
+    static func pod(_ name: String, nodeName: String? = nil) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: \(name)
+          namespace: sched
+        spec:
+          \(nodeName.map { "nodeName: \($0)" } ?? "")
+          containers:
+          - name: main
+            image: switchboard-echo
+        """
+    }
+
+    static let readyStatus = #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}"#
+
+    /// `pod=node` for every pod in the namespace (an empty node for a pod not bound yet).
+    static func placements(_ up: SwitchboardUp) async throws -> [String: String] {
+        let listed = try await up.kubectl(
+            "get", "pods", "-n", "sched", "-o", #"jsonpath={range .items[*]}{.metadata.name}={.spec.nodeName}{"\n"}{end}"#)
+        guard listed.succeeded else { throw TestFailure("listing pods: \(listed.transcript)") }
+        var result: [String: String] = [:]
+        for line in listed.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+
+    @Test func podsWaitForReadyNodesThenSpreadEvenly() async throws {
+        try await withControlPlane { up in
+            let nodes = [Self.node("node-a"), Self.node("node-b")].joined(separator: "\n---\n")
+            let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sched\n"
+            let pods = ["web-0", "web-1", "web-2", "web-3"].map { Self.pod($0) } + [Self.pod("pinned", nodeName: "node-elsewhere")]
+            let manifest = ([namespace, nodes] + pods).joined(separator: "\n---\n")
+            let applied = try await up.kubectl("apply", "-f", try up.file("sched.yaml", manifest))
+            #expect(applied.succeeded, "\(applied.transcript)")
+
+            // Neither node is Ready yet: nothing is bound but the pinned pod.
+            let before = try await Self.placements(up)
+            #expect(before == ["web-0": "", "web-1": "", "web-2": "", "web-3": "", "pinned": "node-elsewhere"], "\(before)")
+
+            for node in ["node-a", "node-b"] {
+                let patched = try await up.kubectl("patch", "node", node, "--subresource=status", "--type=merge", "-p", Self.readyStatus)
+                #expect(patched.succeeded && patched.stdout == "node/\(node) patched\n", "\(patched.transcript)")
+            }
+
+            var placed: [String: String] = [:]
+            let bound = try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                placed = try await Self.placements(up)
+                return placed.count == 5 && placed.values.allSatisfy { !$0.isEmpty }
+            }
+            #expect(bound, "\(placed)")
+            #expect(placed["pinned"] == "node-elsewhere")
+            let perNode = Dictionary(grouping: placed.filter { $0.key != "pinned" }, by: \.value).mapValues(\.count)
+            #expect(perNode == ["node-a": 2, "node-b": 2], "\(placed)")
+
+            // Each binding is recorded as upstream's scheduler records it.
+            var messages: [String] = []
+            let recorded = try await eventually(within: .seconds(5), every: .milliseconds(100)) {
+                let events = try await up.kubectl(
+                    "get", "events", "-n", "sched", "--field-selector", "reason=Scheduled",
+                    "-o", #"jsonpath={range .items[*]}{.type} {.source.component} {.message}{"\n"}{end}"#)
+                messages = events.stdout.split(separator: "\n").map(String.init).sorted()
+                return messages.count == 4
+            }
+            #expect(recorded, "\(messages)")
+            let expected = placed.filter { $0.key != "pinned" }.sorted { $0.key < $1.key }.map {
+                "Normal default-scheduler Successfully assigned sched/\($0.key) to \($0.value)"
+            }
+            #expect(messages == expected)
+        }
+    }
+}
