@@ -26,6 +26,9 @@ enum EchoResolver {
         if let error = error as? IOError {
             return String(cString: strerror(error.errnoCode))
         }
+        if let error = error as? SocketAddressError.UnknownHost {
+            return "cannot resolve host \(error.host): \(error.errorDescription)"
+        }
         if let error = error as? SocketAddressError, case .unknown(let host, _) = error {
             return "cannot resolve host \(host)"
         }

@@ -40,6 +40,11 @@ public struct ChildProcess: Sendable, Hashable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         }
+        // Nothing else of this process leaks into the child: a daemon holding, say, the pipe by which whoever
+        // started us waits for our exit would keep that waiter waiting forever.
+        // (glibc's closefrom action is not visible to Swift; closing what /proc lists is the same. glibc ignores
+        // the close of a descriptor that is no longer open by then.)
+        for entry in Self.openDescriptors() where entry > 2 { posix_spawn_file_actions_addclose(&actions, entry) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -75,6 +80,17 @@ public struct ChildProcess: Sendable, Hashable {
             throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
         return ChildProcess(pid: pid)
+    }
+
+    static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name) { descriptors.append(fd) }
+        }
+        return descriptors
     }
 
     /// glibc's POSIX_SPAWN_SETSID (2.26 and later), which the Swift importer does not see.

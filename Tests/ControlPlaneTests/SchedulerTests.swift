@@ -45,23 +45,24 @@ struct SchedulerTests {
         return result
     }
 
-    @Test func podsWaitForReadyNodesThenSpreadEvenly() async throws {
+    static let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sched\n"
+
+    /// Creates the nodes and marks them Ready through the status subresource, as a node agent does.
+    static func readyNodes(_ names: [String], _ up: SwitchboardUp) async throws {
+        let created = try await up.kubectl("apply", "-f", try up.file("nodes.yaml", names.map(node).joined(separator: "\n---\n")))
+        #expect(created.succeeded, "\(created.transcript)")
+        for name in names {
+            let patched = try await up.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p", readyStatus)
+            #expect(patched.succeeded && patched.stdout == "node/\(name) patched\n", "\(patched.transcript)")
+        }
+    }
+
+    @Test func podsSpreadEvenlyOverReadyNodes() async throws {
         try await withControlPlane { up in
-            let nodes = [Self.node("node-a"), Self.node("node-b")].joined(separator: "\n---\n")
-            let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sched\n"
+            try await Self.readyNodes(["node-a", "node-b"], up)
             let pods = ["web-0", "web-1", "web-2", "web-3"].map { Self.pod($0) } + [Self.pod("pinned", nodeName: "node-elsewhere")]
-            let manifest = ([namespace, nodes] + pods).joined(separator: "\n---\n")
-            let applied = try await up.kubectl("apply", "-f", try up.file("sched.yaml", manifest))
+            let applied = try await up.kubectl("apply", "-f", try up.file("pods.yaml", ([Self.namespace] + pods).joined(separator: "\n---\n")))
             #expect(applied.succeeded, "\(applied.transcript)")
-
-            // Neither node is Ready yet: nothing is bound but the pinned pod.
-            let before = try await Self.placements(up)
-            #expect(before == ["web-0": "", "web-1": "", "web-2": "", "web-3": "", "pinned": "node-elsewhere"], "\(before)")
-
-            for node in ["node-a", "node-b"] {
-                let patched = try await up.kubectl("patch", "node", node, "--subresource=status", "--type=merge", "-p", Self.readyStatus)
-                #expect(patched.succeeded && patched.stdout == "node/\(node) patched\n", "\(patched.transcript)")
-            }
 
             var placed: [String: String] = [:]
             let bound = try await eventually(within: .seconds(10), every: .milliseconds(100)) {
@@ -69,6 +70,7 @@ struct SchedulerTests {
                 return placed.count == 5 && placed.values.allSatisfy { !$0.isEmpty }
             }
             #expect(bound, "\(placed)")
+            // The pod that named its node keeps it (and is not counted on either node).
             #expect(placed["pinned"] == "node-elsewhere")
             let perNode = Dictionary(grouping: placed.filter { $0.key != "pinned" }, by: \.value).mapValues(\.count)
             #expect(perNode == ["node-a": 2, "node-b": 2], "\(placed)")
@@ -87,6 +89,26 @@ struct SchedulerTests {
                 "Normal default-scheduler Successfully assigned sched/\($0.key) to \($0.value)"
             }
             #expect(messages == expected)
+        }
+    }
+
+    @Test func aPodWaitsUntilANodeIsReady() async throws {
+        try await withControlPlane { up in
+            let created = try await up.kubectl("apply", "-f", try up.file("node.yaml", Self.node("node-a")))
+            #expect(created.succeeded, "\(created.transcript)")
+            let applied = try await up.kubectl("apply", "-f", try up.file("pod.yaml", Self.namespace + "---\n" + Self.pod("web-0")))
+            #expect(applied.succeeded, "\(applied.transcript)")
+            // The scheduler has seen the pod (it lists and watches pods) but no node takes it.
+            #expect(try await Self.placements(up) == ["web-0": ""])
+
+            let patched = try await up.kubectl("patch", "node", "node-a", "--subresource=status", "--type=merge", "-p", Self.readyStatus)
+            #expect(patched.succeeded, "\(patched.transcript)")
+            var placed: [String: String] = [:]
+            let bound = try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                placed = try await Self.placements(up)
+                return placed == ["web-0": "node-a"]
+            }
+            #expect(bound, "\(placed)")
         }
     }
 }

@@ -56,9 +56,10 @@ struct SchedulerCache: Sendable {
         pending.remove(key)
     }
 
-    /// Records a binding just written (or refused because the pod already has a node, which the informer will
-    /// bring): the pod occupies `node` from now on.
+    /// Records a binding just written: the pod occupies `node` from now on.
     mutating func assume(_ key: PodKey, uid: String, node: String) {
+        // The informer may have been quicker: the pod is gone, replaced, or already shows its node.
+        guard let pod = pods[key], (pod.metadata.uid ?? "") == uid, (pod.spec.nodeName ?? "").isEmpty else { return }
         count(key, by: -1)
         assumed[key] = Assumption(uid: uid, node: node)
         pending.remove(key)

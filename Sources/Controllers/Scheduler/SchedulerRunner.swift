@@ -94,7 +94,7 @@ public final class SchedulerRunner: Sendable {
             try await client.bind(namespace: key.namespace, name: key.name, nodeName: node)
         } catch let status as Status where status.isNotFound {
             // Deleted meanwhile; the informer brings the deletion.
-            if let pod = cache.withLock({ $0.pods[key] }) { cache.withLock { $0.removePod(pod) } }
+            forget(key)
             return true
         } catch let status as Status where status.code == 409 {
             // Someone else bound it (or the name now holds another pod): take the pod as it is stored.
@@ -110,12 +110,16 @@ public final class SchedulerRunner: Sendable {
         return true
     }
 
+    private func forget(_ key: SchedulerCache.PodKey) {
+        cache.withLock { c in if let pod = c.pods[key] { c.removePod(pod) } }
+    }
+
     private func refresh(_ key: SchedulerCache.PodKey) async {
         do {
             let pod = try await client.get(Pod.self, namespace: key.namespace, name: key.name)
             cache.withLock { $0.updatePod(pod) }
         } catch let status as Status where status.isNotFound {
-            if let pod = cache.withLock({ $0.pods[key] }) { cache.withLock { $0.removePod(pod) } }
+            forget(key)
         } catch {
             logger.debug("reading \(key.namespace)/\(key.name): \(error)")
         }

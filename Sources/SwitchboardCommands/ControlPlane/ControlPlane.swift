@@ -14,7 +14,7 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-/// `switchboard up`: the store, the API server on TCP and a Unix socket, and the endpoints controllers, in one
+/// `switchboard up`: the store, the API server on TCP and a Unix socket, the controllers and the scheduler, in one
 /// process that shuts down cleanly on SIGINT and SIGTERM.
 public struct ControlPlane: Sendable {
     public struct Configuration: Sendable {
