@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// What a finished command printed and how it ended.
 public struct CommandResult: Sendable {
@@ -48,26 +49,35 @@ extension CommandRunner {
 public struct HostCommandRunner: CommandRunner {
     public init() {}
 
+    /// Held from creating a command's pipes to spawning it.
+    static let spawnLock = Mutex<Void>(())
+
     public func run(_ argv: [String], stdin: String?, timeout: Duration) async throws -> CommandResult {
         guard let executable = argv.first else { throw CommandError("empty command") }
         let path = executable.hasPrefix("/") ? executable : (Self.which(executable) ?? executable)
         var input: [Int32] = [-1, -1]
         var output: [Int32] = [-1, -1]
         var errors: [Int32] = [-1, -1]
-        guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
-            throw CommandError("cannot create pipes: \(String(cString: strerror(errno)))")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        for fd in input + output + errors { posix_spawn_file_actions_addclose(&actions, fd) }
+        // Close-on-exec: a command spawned concurrently must not inherit these, or two `ip -batch -` could each
+        // hold the other's input open and wait for an end of input that never comes.
+        // (pipe2 is not visible to Swift, so pipe and FD_CLOEXEC under one lock with the spawn: no other spawn of
+        // this process can happen between the two.)
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, cArgs, environ)
+        let spawned: Int32 = try Self.spawnLock.withLock { _ throws(CommandError) -> Int32 in
+            guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
+                throw CommandError("cannot create pipes: \(String(cString: strerror(errno)))")
+            }
+            for fd in input + output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+            return posix_spawn(&pid, path, &actions, nil, cArgs, environ)
+        }
         close(input[0])
         close(output[1])
         close(errors[1])

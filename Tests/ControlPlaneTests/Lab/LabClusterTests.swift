@@ -96,6 +96,9 @@ struct LabClusterTests {
             #expect(tcp.succeeded && tcp.stdout.hasPrefix("pod=b client=\(ips[0]):"), "\(tcp.transcript)")
             let udp = try await lab.exec("pod/default/b", ["switchboard", "echo", "--query", "udp://\(ips[0]):5353"])
             #expect(udp.succeeded && udp.stdout.hasPrefix("pod=a client=\(ips[1]):"), "\(udp.transcript)")
+            // kubectl logs reads what the container wrote.
+            let logs = try await lab.kubectl("logs", "b")
+            #expect(logs.stdout.contains("echo: tcp listening on 0.0.0.0:8080"), "\(logs.transcript)")
             // Pods see the cluster DNS and search path through their own resolv.conf.
             let resolv = try await lab.exec("pod/default/a", ["cat", "/etc/resolv.conf"])
             #expect(resolv.stdout.contains("search default.svc.cluster.local svc.cluster.local cluster.local\n"), "\(resolv.transcript)")
@@ -156,6 +159,25 @@ struct LabClusterTests {
             #expect(try await eventually(within: .seconds(30)) {
                 try await lab.jsonpath("pod/fine", #"{.status.conditions[?(@.type=="Ready")].status}"#) == "True"
             })
+        }
+    }
+
+    @Test func restartPoliciesDecideWhatRunsAgain() async throws {
+        try await withLab { lab in
+            func crashing(_ name: String, policy: String) -> String {
+                Self.echoPod(name, command: #"["sh", "-c", "echo started; exit 3"]"#).replacingOccurrences(
+                    of: "  terminationGracePeriodSeconds", with: "  restartPolicy: \(policy)\n  terminationGracePeriodSeconds")
+            }
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: [crashing("always", policy: "Always"), crashing("never", policy: "Never")].joined(separator: "\n---\n")).succeeded)
+            #expect(try await eventually(within: .seconds(30)) {
+                let restarts = try await lab.jsonpath("pod/always", "{.status.containerStatuses[0].restartCount}")
+                let reason = try await lab.jsonpath("pod/always", "{.status.containerStatuses[0].state.waiting.reason}")
+                return restarts == "1" && reason == "CrashLoopBackOff"
+            }, "restarted at once, then backing off")
+            #expect(try await lab.jsonpath("pod/always", "{.status.containerStatuses[0].lastState.terminated.exitCode}") == "3")
+            #expect(try await eventually(within: .seconds(30)) { try await lab.jsonpath("pod/never", "{.status.phase}") == "Failed" })
+            #expect(try await lab.jsonpath("pod/never", "{.status.containerStatuses[0].state.terminated.exitCode}") == "3")
+            #expect(try await lab.jsonpath("pod/never", "{.status.containerStatuses[0].restartCount}") == "0")
         }
     }
 
