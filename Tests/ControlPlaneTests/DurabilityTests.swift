@@ -30,16 +30,24 @@ struct DurabilityTests {
             let kubectlWatch = try up.kubectlInBackground("get", "svc", "-w")
             #expect(await eventually { kubectlWatch.output.contains("s20") })
             let watchEnded = Locked<Result<Void, any Error>?>(nil)
+            let seen = Locked<[String]>([])
+            let stored = Locked("")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        try await client.watch(Service.self, namespace: "default", from: version) { _ in }
+                        try await client.watch(Service.self, namespace: "default", from: version) { event in
+                            if let name = event.object?.metadata.name { seen.withLock { $0.append(name) } }
+                        }
                         watchEnded.withLock { $0 = .success(()) }
                     } catch {
                         watchEnded.withLock { $0 = .failure(error) }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(200))  // the watch request is in flight
+                // The watch is open once it delivers a write made after it started.
+                #expect(try await up.kubectl("apply", "-f", "-", stdin: "apiVersion: v1\nkind: Service\nmetadata:\n  name: marker\nspec:\n  ports: [{port: 80}]\n").succeeded)
+                #expect(await eventually(within: .seconds(10)) { seen.withLock { $0.contains("marker") } })
+                let listed = try await up.kubectl("get", "svc", "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.clusterIP} {end}")
+                stored.withLock { $0 = listed.stdout }
                 let status = try await up.stop(signal: SIGINT)
                 #expect(status == 0, "exit status after SIGINT: \(status)\n\(up.log().suffix(2000))")
                 try await group.waitForAll()
@@ -55,7 +63,8 @@ struct DurabilityTests {
 
             try await up.start()
             let after = try await up.kubectl("get", "svc", "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.clusterIP} {end}")
-            #expect(after.stdout == before.stdout && !after.stdout.isEmpty, "before: \(before.stdout)\nafter: \(after.stdout)")
+            let expected = stored.withLock { $0 }
+            #expect(after.stdout == expected && expected.contains("marker=") && expected.contains(before.stdout.split(separator: " ").first ?? "-"), "before: \(expected)\nafter: \(after.stdout)")
         }
     }
 

@@ -212,6 +212,9 @@ actor PodWorker {
                 context.ipExecutable, ["netns", "exec", names.namespace, launch.executable] + launch.arguments,
                 stdout: log, stderr: log, environment: launch.environment, grouping: .newProcessGroup, truncate: false)
             let now = Time.now().truncatedToSeconds
+            // restartCount counts starts after the first, as kubelet's does: a container that crashed and is
+            // backing off shows the restarts it has had, not the one it waits for.
+            if slots[index].generation > 0 { slots[index].status.restartCount += 1 }
             slots[index].process = process
             slots[index].startedClock = clock.now
             slots[index].startedAt = now
@@ -255,7 +258,6 @@ actor PodWorker {
             if again {
                 let wait = slots[index].backoff.next(ranFor: ranFor)
                 slots[index].status.lastTerminated = terminated
-                slots[index].status.restartCount += 1
                 slots[index].nextStart = clock.now + wait
                 slots[index].status.state =
                     wait == .zero

@@ -162,13 +162,16 @@ struct LabClusterTests {
         }
     }
 
+    static func crashing(_ name: String, policy: String) -> String {
+        echoPod(name, command: #"["sh", "-c", "echo started; exit 3"]"#).replacingOccurrences(
+            of: "  terminationGracePeriodSeconds", with: "  restartPolicy: \(policy)\n  terminationGracePeriodSeconds")
+    }
+
     @Test func restartPoliciesDecideWhatRunsAgain() async throws {
         try await withLab { lab in
-            func crashing(_ name: String, policy: String) -> String {
-                Self.echoPod(name, command: #"["sh", "-c", "echo started; exit 3"]"#).replacingOccurrences(
-                    of: "  terminationGracePeriodSeconds", with: "  restartPolicy: \(policy)\n  terminationGracePeriodSeconds")
-            }
-            #expect(try await lab.kubectl("apply", "-f", "-", stdin: [crashing("always", policy: "Always"), crashing("never", policy: "Never")].joined(separator: "\n---\n")).succeeded)
+            let manifest = [Self.crashing("always", policy: "Always"), Self.crashing("never", policy: "Never")].joined(separator: "\n---\n")
+            let applied = try await lab.kubectl("apply", "-f", "-", stdin: manifest)
+            #expect(applied.succeeded, "\(applied.transcript)")
             #expect(try await eventually(within: .seconds(30)) {
                 let restarts = try await lab.jsonpath("pod/always", "{.status.containerStatuses[0].restartCount}")
                 let reason = try await lab.jsonpath("pod/always", "{.status.containerStatuses[0].state.waiting.reason}")
