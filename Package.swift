@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "KubeAPI", "ClusterStore", "ServiceRegistry", "KubeClient", "Manifests",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

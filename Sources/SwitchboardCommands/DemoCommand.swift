@@ -26,13 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard getuid() == 0 else {
-            throw ValidationError("the demo builds a lab of network namespaces and needs root: run it with sudo")
+            throw CommandLineError("the demo builds a lab of network namespaces and needs root: run it with sudo")
         }
         let lab: LabCluster
         do {
             lab = LabCluster(topology: try LabTopology(name: name, nodes: 2), executable: ChildProcess.currentExecutable)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandLineError(error.description)
         }
         // Ctrl-C, or a failure anywhere, still removes the lab.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
                 await lab.down()
             } catch {
                 await lab.down()
-                if error is LabCluster.LabError { throw ValidationError("\(error)") }
+                if error is LabCluster.LabError { throw CommandLineError("\(error)") }
                 throw error
             }
         }
@@ -189,6 +189,6 @@ struct DemoTour {
             if let value = try? await check(client) { return value }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ValidationError("timed out waiting for \(what); the lab's logs are in \(lab.directory)")
+        throw CommandLineError("timed out waiting for \(what); the lab's logs are in \(lab.directory)")
     }
 }

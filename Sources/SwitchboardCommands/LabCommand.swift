@@ -28,7 +28,7 @@ struct LabOptions: ParsableArguments {
         do {
             return LabCluster(topology: try LabTopology(name: name, nodes: nodes), executable: ChildProcess.currentExecutable)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandLineError(error.description)
         }
     }
 
@@ -39,7 +39,7 @@ struct LabOptions: ParsableArguments {
         do {
             return LabCluster(topology: try LabTopology(name: name, nodes: max(1, count)), executable: ChildProcess.currentExecutable)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandLineError(error.description)
         }
     }
 }
@@ -56,7 +56,7 @@ struct LabUpCommand: AsyncParsableCommand {
         do {
             try await lab.up { line in print("lab: \(line)") }
         } catch let error as LabCluster.LabError {
-            throw ValidationError(error.description)
+            throw CommandLineError(error.description)
         }
         print("lab \(lab.topology.name) is up; use it with: export KUBECONFIG=\(lab.kubeconfig)")
         print(lab.kubeconfig)
@@ -70,12 +70,12 @@ struct LabDownCommand: AsyncParsableCommand {
     @OptionGroup var options: LabOptions
 
     func run() async throws {
-        guard getuid() == 0 else { throw ValidationError("removing a lab needs root (run it with sudo)") }
+        guard getuid() == 0 else { throw CommandLineError("removing a lab needs root (run it with sudo)") }
         let lab = try options.existingCluster()
         await lab.down()
         let left = lab.existing()
         if !left.namespaces.isEmpty || !left.processes.isEmpty {
-            throw ValidationError("lab \(options.name): could not remove \(left.namespaces.joined(separator: " ")) \(left.processes.map(String.init).joined(separator: " "))")
+            throw CommandLineError("lab \(options.name): could not remove \(left.namespaces.joined(separator: " ")) \(left.processes.map(String.init).joined(separator: " "))")
         }
         print("lab \(options.name) is down")
     }
@@ -114,22 +114,22 @@ struct LabExecCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        guard getuid() == 0 else { throw ValidationError("entering a lab namespace needs root (run it with sudo)") }
-        guard !command.isEmpty else { throw ValidationError("give the command after --, for example: lab exec outside -- ip addr") }
+        guard getuid() == 0 else { throw CommandLineError("entering a lab namespace needs root (run it with sudo)") }
+        guard !command.isEmpty else { throw CommandLineError("give the command after --, for example: lab exec outside -- ip addr") }
         let lab = try options.existingCluster()
         let namespace: String
         do {
             namespace = try await lab.namespace(of: target)
         } catch let error as LabCluster.LabError {
-            throw ValidationError(error.description)
+            throw CommandLineError(error.description)
         }
-        guard let ip = HostCommandRunner.which("ip") else { throw ValidationError("`ip` (iproute2) is not installed") }
+        guard let ip = HostCommandRunner.which("ip") else { throw CommandLineError("`ip` (iproute2) is not installed") }
         var argv = command
         if argv[0] == "switchboard" { argv[0] = ChildProcess.currentExecutable }
         // Replace this process, so that the command's input, output and exit status are the user's.
         let all = [ip, "netns", "exec", namespace] + argv
         let cArgs: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
         execv(ip, cArgs)
-        throw ValidationError("cannot run \(command[0]): \(String(cString: strerror(errno)))")
+        throw CommandLineError("cannot run \(command[0]): \(String(cString: strerror(errno)))")
     }
 }

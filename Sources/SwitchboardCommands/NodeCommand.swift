@@ -59,20 +59,20 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard getuid() == 0 else {
-            throw ValidationError("switchboard node needs root: it creates network namespaces, a bridge and veth pairs (run it with sudo)")
+            throw CommandLineError("switchboard node needs root: it creates network namespaces, a bridge and veth pairs (run it with sudo)")
         }
         guard NameValidation.dns1123Subdomain(name).isEmpty else {
-            throw ValidationError("--name \"\(name)\" is not a valid node name (lower-case letters, digits, '-' and '.')")
+            throw CommandLineError("--name \"\(name)\" is not a valid node name (lower-case letters, digits, '-' and '.')")
         }
         let podCIDR: CIDR
         do { podCIDR = try CIDR(parsing: podCidr) } catch {
-            throw ValidationError("--pod-cidr \(podCidr): \(error)")
+            throw CommandLineError("--pod-cidr \(podCidr): \(error)")
         }
         let serviceCIDRs: [CIDR]
         do { serviceCIDRs = try ClusterIPAllocator.parseServiceCIDRs(serviceCidr) } catch {
-            throw ValidationError("--service-cidr \(serviceCidr): \(error)")
+            throw CommandLineError("--service-cidr \(serviceCidr): \(error)")
         }
-        guard IPAddress(clusterDns) != nil else { throw ValidationError("--cluster-dns \(clusterDns) is not an IP address") }
+        guard IPAddress(clusterDns) != nil else { throw CommandLineError("--cluster-dns \(clusterDns) is not an IP address") }
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
         let configuration = NodeAgentConfiguration(
             nodeName: name, podCIDR: podCIDR, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
@@ -82,7 +82,7 @@ struct NodeCommand: AsyncParsableCommand {
         do {
             agent = try NodeAgent(configuration: configuration, endpoint: endpoint)
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandLineError("\(error)")
         }
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -106,14 +106,14 @@ enum APIConnection {
     static func endpoint(server: String?, kubeconfig: String?) throws -> APIEndpoint {
         if let server {
             guard let endpoint = APIEndpoint(server) else {
-                throw ValidationError("--server \(server) is not http://HOST:PORT or unix:///PATH")
+                throw CommandLineError("--server \(server) is not http://HOST:PORT or unix:///PATH")
             }
             return endpoint
         }
         let path = kubeconfig ?? ProcessInfo.processInfo.environment["KUBECONFIG"]
-        guard let path else { throw ValidationError("give --server URL or --kubeconfig PATH (or set KUBECONFIG)") }
+        guard let path else { throw CommandLineError("give --server URL or --kubeconfig PATH (or set KUBECONFIG)") }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("cannot read the kubeconfig \(path)")
+            throw CommandLineError("cannot read the kubeconfig \(path)")
         }
         // The first cluster's server: the kubeconfigs Switchboard writes have one.
         for line in text.split(separator: "\n") {
@@ -121,9 +121,9 @@ enum APIConnection {
             if trimmed.hasPrefix("server:") {
                 let value = String(trimmed.dropFirst("server:".count).filter { $0 != " " && $0 != "\"" && $0 != "'" })
                 if let endpoint = APIEndpoint(value) { return endpoint }
-                throw ValidationError("the kubeconfig \(path) names server \(value), which is not http://HOST:PORT (https needs a later release)")
+                throw CommandLineError("the kubeconfig \(path) names server \(value), which is not http://HOST:PORT (https needs a later release)")
             }
         }
-        throw ValidationError("the kubeconfig \(path) names no server")
+        throw CommandLineError("the kubeconfig \(path) names no server")
     }
 }

@@ -37,8 +37,8 @@ struct PodBenchCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        guard getuid() == 0 else { throw ValidationError("the pods benchmark runs on a lab of network namespaces and needs root (run it with sudo)") }
-        guard (1...500).contains(pods) else { throw ValidationError("--pods must be from 1 to 500") }
+        guard getuid() == 0 else { throw CommandLineError("the pods benchmark runs on a lab of network namespaces and needs root (run it with sudo)") }
+        guard (1...500).contains(pods) else { throw CommandLineError("--pods must be from 1 to 500") }
         let lab = LabCluster(topology: try LabTopology(name: name, nodes: 2), executable: ChildProcess.currentExecutable)
         do {
             try await lab.up()
