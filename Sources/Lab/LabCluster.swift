@@ -78,7 +78,8 @@ public struct LabCluster: Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let upLog = directory + "/control-plane.log"
         _ = try ChildProcess.spawn(
-            executable, ["up", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0", "--service-cidr", topology.serviceCIDR.description],
+            executable,
+            ["up", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0", "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ",")],
             stdout: upLog, stderr: upLog, grouping: .newSession)
         progress("control plane starting (data in \(dataDirectory))")
 
@@ -91,6 +92,7 @@ public struct LabCluster: Sendable {
         }
         for namespace in topology.forwardingNamespaces {
             try await namespaces.sysctl("net.ipv4.ip_forward", "1", in: namespace)
+            if topology.dualStack { try await namespaces.sysctl("net.ipv6.conf.all.forwarding", "1", in: namespace) }
         }
         progress("network: \(topology.nodeCount) node namespaces, a fabric between them and an outside host (\(topology.namespacePrefix)*)")
 
@@ -108,8 +110,8 @@ public struct LabCluster: Sendable {
                 [
                     "--net=\(NetworkNamespaces.directory)/\(topology.nodeNamespace(i))", "--",
                     executable, "node", "--name", topology.nodeName(i),
-                    "--pod-cidr", topology.podCIDR(i).description, "--node-ip", topology.nodeIP(i),
-                    "--server", "unix://\(apiSocket)", "--service-cidr", topology.serviceCIDR.description,
+                    "--pod-cidr", topology.podCIDRs(i).map(\.description).joined(separator: ","), "--node-ip", topology.nodeIP(i),
+                    "--server", "unix://\(apiSocket)", "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
                     "--root-dir", nodeDirectory(i), "--netns-prefix", topology.podNamespacePrefix(i),
                 ], stdout: log, stderr: log, grouping: .newSession)
         }

@@ -15,13 +15,16 @@ import IPAM
 public struct LabTopology: Sendable, Hashable {
     public let name: String
     public let nodeCount: Int
-    public let serviceCIDR: CIDR
+    /// IPv4 and IPv6 pods, nodes and Services.
+    public let dualStack: Bool
+    /// The service CIDR(s): `10.96.0.0/12`, and `fd00:10:96::/112` when dual-stack.
+    public var serviceCIDRs: [CIDR] { [CIDR("10.96.0.0/12")!] + (dualStack ? [CIDR("fd00:10:96::/112")!] : []) }
 
     public struct TopologyError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public init(name: String, nodes: Int, serviceCIDR: CIDR = CIDR("10.96.0.0/12")!) throws(TopologyError) {
+    public init(name: String, nodes: Int, dualStack: Bool = false) throws(TopologyError) {
         guard (1...8).contains(name.count), name.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) }),
             name.first?.isLetter == true
         else {
@@ -30,7 +33,7 @@ public struct LabTopology: Sendable, Hashable {
         guard (1...50).contains(nodes) else { throw TopologyError(description: "--nodes \(nodes): a lab has 1 to 50 nodes") }
         self.name = name
         nodeCount = nodes
-        self.serviceCIDR = serviceCIDR
+        self.dualStack = dualStack
     }
 
     /// The prefix of every namespace the lab owns (its nodes', the fabric's, the outside's, and its pods').
@@ -45,6 +48,12 @@ public struct LabTopology: Sendable, Hashable {
     /// Pod namespaces on node `index` start with this.
     public func podNamespacePrefix(_ index: Int) -> String { "\(nodeNamespace(index))-" }
     public func podCIDR(_ index: Int) -> CIDR { CIDR("10.244.\(index).0/24")! }
+    /// The node's pod CIDRs, IPv4 first.
+    public func podCIDRs(_ index: Int) -> [CIDR] { [podCIDR(index)] + (dualStack ? [CIDR("fd00:10:244:\(index)::/64")!] : []) }
+    func nodeIP6(_ index: Int) -> String { "fd00:10:200:\(index)::2" }
+    func fabricIP6(_ index: Int) -> String { "fd00:10:200:\(index)::1" }
+    static let outsideIP6 = "fd00:10:201::2"
+    static let outsideGateway6 = "fd00:10:201::1"
     public func nodeIP(_ index: Int) -> String { "10.200.\(index).2" }
     func fabricIP(_ index: Int) -> String { "10.200.\(index).1" }
     static let outsideIP = "10.201.0.2"
@@ -79,13 +88,13 @@ public struct LabTopology: Sendable, Hashable {
                         [
                             "link add node\(i) type veth peer name fabric0 netns \(nodeNamespace(i))",
                             "addr add \(fabricIP(i))/24 dev node\(i)",
-                            "link set node\(i) up",
-                        ]
+                        ] + (dualStack ? ["addr add \(fabricIP6(i))/64 dev node\(i) nodad"] : []) + ["link set node\(i) up"]
                     }))
         steps.append(
             Step(
                 namespace: fabricNamespace,
-                lines: nodes.map { "route add \(podCIDR($0)) via \(nodeIP($0))" }))
+                lines: nodes.map { "route add \(podCIDR($0)) via \(nodeIP($0))" }
+                    + (dualStack ? nodes.map { "route add \(podCIDRs($0)[1]) via \(nodeIP6($0))" } : [])))
         steps.append(
             Step(
                 namespace: outsideNamespace,
@@ -93,9 +102,10 @@ public struct LabTopology: Sendable, Hashable {
                     "link set lo up",
                     "link add eth0 type veth peer name outside0 netns \(nodeNamespace(1))",
                     "addr add \(Self.outsideIP)/24 dev eth0",
+                ] + (dualStack ? ["addr add \(Self.outsideIP6)/64 dev eth0 nodad"] : []) + [
                     "link set eth0 up",
-                    "route add \(serviceCIDR) via \(Self.outsideGateway)",
-                ]))
+                    "route add \(serviceCIDRs[0]) via \(Self.outsideGateway)",
+                ] + (dualStack ? ["route add \(serviceCIDRs[1]) via \(Self.outsideGateway6)"] : [])))
         for i in nodes {
             var lines = [
                 "link set lo up",
@@ -103,7 +113,11 @@ public struct LabTopology: Sendable, Hashable {
                 "link set fabric0 up",
                 "route add default via \(fabricIP(i))",
             ]
-            if i == 1 { lines += ["addr add \(Self.outsideGateway)/24 dev outside0", "link set outside0 up"] }
+            if dualStack { lines += ["addr add \(nodeIP6(i))/64 dev fabric0 nodad", "route add default via \(fabricIP6(i))"] }
+            if i == 1 {
+                lines += ["addr add \(Self.outsideGateway)/24 dev outside0", "link set outside0 up"]
+                if dualStack { lines.insert("addr add \(Self.outsideGateway6)/64 dev outside0 nodad", at: lines.count - 1) }
+            }
             steps.append(Step(namespace: nodeNamespace(i), lines: lines))
         }
         return steps

@@ -30,8 +30,8 @@ public final class NodeAgent: Sendable {
         self.logger = logger
         client = HTTPClusterClient(endpoint: endpoint)
         api = NodeAPI(client: client, nodeName: configuration.nodeName, logger: logger)
-        let pool = try PodIPPool(cidr: configuration.podCIDR)
-        network = BridgeNetwork(namespaces: NetworkNamespaces(), podCIDR: configuration.podCIDR, gateway: pool.gateway)
+        let pools = try configuration.podCIDRs.map { cidr throws(PodIPPool.PoolError) in try PodIPPool(cidr: cidr) }
+        network = BridgeNetwork(namespaces: NetworkNamespaces(), subnets: pools.map { ($0.cidr, $0.gateway) })
     }
 
     /// Runs until cancelled.
@@ -43,9 +43,9 @@ public final class NodeAgent: Sendable {
         guard let ipExecutable = HostCommandRunner.which("ip") else { throw NodeAgentError(description: "`ip` (iproute2) is not installed") }
         let context = PodWorkerContext(
             configuration: configuration, api: api, network: network,
-            prober: Prober(namespaces: network.namespaces), pool: SharedPodIPPool(try PodIPPool(cidr: configuration.podCIDR)),
+            prober: Prober(namespaces: network.namespaces), pool: SharedPodIPPool(try configuration.podCIDRs.map { cidr throws(PodIPPool.PoolError) in try PodIPPool(cidr: cidr) }),
             ipExecutable: ipExecutable, logger: logger)
-        logger.info("node \(configuration.nodeName) is Ready: pod CIDR \(configuration.podCIDR), pods' network namespaces \(configuration.namespacePrefix)p-*")
+        logger.info("node \(configuration.nodeName) is Ready: pod CIDRs \(configuration.podCIDRs.map(\.description).joined(separator: ",")), pods' network namespaces \(configuration.namespacePrefix)p-*")
 
         let (starts, startWorker) = AsyncStream.makeStream(of: PodWorker.self, bufferingPolicy: .unbounded)
         await withTaskGroup(of: Void.self) { group in
@@ -130,7 +130,7 @@ public final class NodeAgent: Sendable {
         ]
         node.metadata.annotations = [NodeAgentConfiguration.logDirectoryAnnotation: configuration.logDirectory]
         node.spec.podCIDR = configuration.podCIDR.description
-        node.spec.podCIDRs = [configuration.podCIDR.description]
+        node.spec.podCIDRs = configuration.podCIDRs.map(\.description)
         return node
     }
 

@@ -3,7 +3,9 @@ import IPAM
 /// What a node agent is told at start.
 public struct NodeAgentConfiguration: Sendable {
     public var nodeName: String
-    public var podCIDR: CIDR
+    /// One pod CIDR per address family, the primary first (IPv4, plus IPv6 on a dual-stack cluster).
+    public var podCIDRs: [CIDR]
+    public var podCIDR: CIDR { podCIDRs[0] }
     /// The node's own address (the Node's InternalIP, each pod's hostIP).
     public var nodeIP: String?
     /// The cluster's service CIDRs: a pod CIDR that overlaps one is refused.
@@ -21,12 +23,12 @@ public struct NodeAgentConfiguration: Sendable {
     public var heartbeat: Duration
 
     public init(
-        nodeName: String, podCIDR: CIDR, nodeIP: String? = nil, serviceCIDRs: [CIDR], clusterDNS: String,
+        nodeName: String, podCIDRs: [CIDR], nodeIP: String? = nil, serviceCIDRs: [CIDR], clusterDNS: String,
         clusterDomain: String = "cluster.local", rootDirectory: String, namespacePrefix: String,
         switchboardExecutable: String, heartbeat: Duration = .seconds(10)
     ) {
         self.nodeName = nodeName
-        self.podCIDR = podCIDR
+        self.podCIDRs = podCIDRs
         self.nodeIP = nodeIP
         self.serviceCIDRs = serviceCIDRs
         self.clusterDNS = clusterDNS
@@ -44,8 +46,13 @@ public struct NodeAgentConfiguration: Sendable {
 
     /// Refuses a pod CIDR that overlaps a service CIDR: pods and ClusterIPs would be indistinguishable.
     public func validate() throws(NodeAgentError) {
-        for service in serviceCIDRs where service.overlaps(podCIDR) {
-            throw .invalidConfiguration("--pod-cidr \(podCIDR) overlaps the service CIDR \(service); choose a pod CIDR outside it (for example 10.244.1.0/24)")
+        guard (1...2).contains(podCIDRs.count), podCIDRs.count == Set(podCIDRs.map(\.family)).count else {
+            throw .invalidConfiguration("--pod-cidr takes one CIDR, or an IPv4,IPv6 pair for dual-stack (such as 10.244.1.0/24,fd00:10:244:1::/64)")
+        }
+        for podCIDR in podCIDRs {
+            for service in serviceCIDRs where service.overlaps(podCIDR) {
+                throw .invalidConfiguration("--pod-cidr \(podCIDR) overlaps the service CIDR \(service); choose a pod CIDR outside it (for example 10.244.1.0/24)")
+            }
         }
     }
 }

@@ -24,9 +24,14 @@ struct LabOptions: ParsableArguments {
     @Option(help: "Nodes in the lab.")
     var nodes = 2
 
+    @Option(help: "ipv4, or dual for IPv4 and IPv6 pods and Services.")
+    var ipFamily = "ipv4"
+
     func cluster() throws -> LabCluster {
+        guard ipFamily == "ipv4" || ipFamily == "dual" else { throw ValidationError("--ip-family is ipv4 or dual, not \(ipFamily)") }
         do {
-            return LabCluster(topology: try LabTopology(name: name, nodes: nodes), executable: ChildProcess.currentExecutable)
+            return LabCluster(
+                topology: try LabTopology(name: name, nodes: nodes, dualStack: ipFamily == "dual"), executable: ChildProcess.currentExecutable)
         } catch {
             throw CommandLineError(error.description)
         }

@@ -30,7 +30,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The Node's name.")
     var name: String
 
-    @Option(help: "The pod CIDR of this node, such as 10.244.1.0/24.")
+    @Option(help: "The pod CIDR of this node, such as 10.244.1.0/24; an IPv4,IPv6 pair for dual-stack.")
     var podCidr: String
 
     @Option(help: "The API server: http://127.0.0.1:6443 or unix:///path/api.sock.")
@@ -64,8 +64,8 @@ struct NodeCommand: AsyncParsableCommand {
         guard NameValidation.dns1123Subdomain(name).isEmpty else {
             throw CommandLineError("--name \"\(name)\" is not a valid node name (lower-case letters, digits, '-' and '.')")
         }
-        let podCIDR: CIDR
-        do { podCIDR = try CIDR(parsing: podCidr) } catch {
+        let podCIDRs: [CIDR]
+        do { podCIDRs = try podCidr.split(separator: ",").map { text throws(AddressParseError) in try CIDR(parsing: text) } } catch {
             throw CommandLineError("--pod-cidr \(podCidr): \(error)")
         }
         let serviceCIDRs: [CIDR]
@@ -75,7 +75,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard IPAddress(clusterDns) != nil else { throw CommandLineError("--cluster-dns \(clusterDns) is not an IP address") }
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
         let configuration = NodeAgentConfiguration(
-            nodeName: name, podCIDR: podCIDR, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
+            nodeName: name, podCIDRs: podCIDRs, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
             clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
             namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
         let agent: NodeAgent

@@ -32,6 +32,15 @@ struct LabTopologyTests {
         #expect(outside.contains("route add 10.96.0.0/12 via 10.201.0.1"))
     }
 
+    @Test func dualStackAddsTheIPv6Half() throws {
+        let lab = try LabTopology(name: "d", nodes: 2, dualStack: true)
+        #expect(lab.serviceCIDRs.map(\.description) == ["10.96.0.0/12", "fd00:10:96::/112"])
+        #expect(lab.podCIDRs(2).map(\.description) == ["10.244.2.0/24", "fd00:10:244:2::/64"])
+        let fabric = lab.steps.filter { $0.namespace == lab.fabricNamespace }.flatMap(\.lines)
+        #expect(fabric.contains("route add fd00:10:244:2::/64 via fd00:10:200:2::2"))
+        #expect(try LabTopology(name: "d", nodes: 2).steps.flatMap(\.lines).allSatisfy { !$0.contains("fd00:") })
+    }
+
     @Test func badNamesAreRefusedWithTheRule() {
         for bad in ["", "Lab", "lab-1", "averyverylongname", "1lab"] {
             #expect(throws: LabTopology.TopologyError.self) { try LabTopology(name: bad, nodes: 2) }

@@ -144,7 +144,7 @@ struct PodStatusBuilderTests {
 struct NodeAgentConfigurationTests {
     @Test func aPodCIDRInsideTheServiceCIDRIsRefused() {
         let configuration = NodeAgentConfiguration(
-            nodeName: "n1", podCIDR: CIDR("10.96.5.0/24")!, serviceCIDRs: [CIDR("10.96.0.0/12")!], clusterDNS: "10.96.0.10",
+            nodeName: "n1", podCIDRs: [CIDR("10.96.5.0/24")!], serviceCIDRs: [CIDR("10.96.0.0/12")!], clusterDNS: "10.96.0.10",
             rootDirectory: "/tmp/x", namespacePrefix: "sb-n1-", switchboardExecutable: "/opt/sb")
         #expect(throws: NodeAgentError.self) { try configuration.validate() }
     }

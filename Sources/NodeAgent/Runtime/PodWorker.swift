@@ -14,12 +14,24 @@ import Synchronization
 
 /// The node's pod IPs, shared by its pod workers.
 final class SharedPodIPPool: Sendable {
-    let pool: Mutex<PodIPPool>
-    init(_ pool: PodIPPool) { self.pool = Mutex(pool) }
-    func allocate() throws(PodIPPool.PoolError) -> IPAddress {
-        try pool.withLock { pool throws(PodIPPool.PoolError) in try pool.allocate() }
+    let pools: Mutex<[PodIPPool]>
+    init(_ pools: [PodIPPool]) { self.pools = Mutex(pools) }
+    /// One address per family, primary first; all or none.
+    func allocate() throws(PodIPPool.PoolError) -> [IPAddress] {
+        try pools.withLock { pools throws(PodIPPool.PoolError) in
+            var got: [IPAddress] = []
+            do throws(PodIPPool.PoolError) {
+                for index in pools.indices { got.append(try pools[index].allocate()) }
+            } catch {
+                for (index, address) in got.enumerated() { pools[index].release(address) }
+                throw error
+            }
+            return got
+        }
     }
-    func release(_ address: IPAddress) { pool.withLock { $0.release(address) } }
+    func release(_ addresses: [IPAddress]) {
+        pools.withLock { pools in for (index, address) in addresses.enumerated() where index < pools.count { pools[index].release(address) } }
+    }
 }
 
 /// What every pod worker of a node shares.
@@ -54,7 +66,9 @@ actor PodWorker {
     let names: PodSandboxNames
     private(set) var pod: Pod
     private var removed = false
-    private var ip: IPAddress?
+    /// The pod's addresses, primary first; empty until the sandbox is set up.
+    private var ips: [IPAddress] = []
+    private var ip: IPAddress? { ips.first }
     private var slots: [Slot]
     private var sandboxReady = false
     private var startTime: Time?
@@ -141,12 +155,13 @@ actor PodWorker {
     private func setUpSandbox() async -> Bool {
         if sandboxReady { return true }
         do {
-            let address = try context.pool.allocate()
-            ip = address
+            let addresses = try context.pool.allocate()
+            ips = addresses
+            let address = addresses[0]
             let configuration = context.configuration
             let namespace = pod.metadata.namespace ?? "default"
             try await context.network.setUp(
-                names, ip: address,
+                names, ips: addresses,
                 resolvConf: BridgeNetwork.resolvConf(dns: configuration.clusterDNS, namespace: namespace, clusterDomain: configuration.clusterDomain),
                 hosts: BridgeNetwork.hosts(
                     ip: address.description, hostname: pod.spec.hostname ?? pod.metadata.name ?? "pod",
@@ -155,10 +170,8 @@ actor PodWorker {
             startTime = Time.now().truncatedToSeconds
             return true
         } catch {
-            if let address = ip {
-                context.pool.release(address)
-                ip = nil
-            }
+            context.pool.release(ips)
+            ips = []
             context.logger.warning("pod \(podName): sandbox: \(error)")
             await context.api.event(pod, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
             return false
@@ -169,10 +182,8 @@ actor PodWorker {
         // Anything still in the namespace (a container's children that left its process group) goes too.
         for pid in await context.network.namespaces.pids(names.namespace) { kill(pid, SIGKILL) }
         await context.network.tearDown(names)
-        if let address = ip {
-            context.pool.release(address)
-            ip = nil
-        }
+        context.pool.release(ips)
+        ips = []
         sandboxReady = false
     }
 
@@ -339,7 +350,7 @@ actor PodWorker {
 
     private func snapshot() -> PodRuntimeSnapshot {
         PodRuntimeSnapshot(
-            podIPs: ip.map { [$0.description] } ?? [], hostIP: context.configuration.nodeIP, startTime: startTime,
+            podIPs: ips.map(\.description), hostIP: context.configuration.nodeIP, startTime: startTime,
             sandboxReady: sandboxReady, containers: slots.map(\.status), terminalPhase: terminalPhase)
     }
 

@@ -7,27 +7,33 @@ import IPAM
 public struct BridgeNetwork: Sendable {
     public let namespaces: NetworkNamespaces
     public let bridge: String
-    public let podCIDR: CIDR
-    public let gateway: IPAddress
+    /// Per address family: the pod CIDR and its gateway (the bridge's address).
+    public let subnets: [(cidr: CIDR, gateway: IPAddress)]
 
-    public init(namespaces: NetworkNamespaces, podCIDR: CIDR, gateway: IPAddress, bridge: String = "sbbr0") {
+    public init(namespaces: NetworkNamespaces, subnets: [(cidr: CIDR, gateway: IPAddress)], bridge: String = "sbbr0") {
         self.namespaces = namespaces
-        self.podCIDR = podCIDR
-        self.gateway = gateway
+        self.subnets = subnets
         self.bridge = bridge
     }
+
+    /// IPv6 addresses skip duplicate address detection: the pod CIDR is the node's alone, and a tentative
+    /// address would leave a new pod unreachable for a second or more.
+    static func addressFlags(_ address: IPAddress) -> String { address.family == .ipv6 ? " nodad" : "" }
 
     /// The bridge and forwarding, in the namespace this agent runs in (the node). Idempotent.
     public func setUpNode() async throws {
         _ = try await namespaces.runner.run(["ip", "link", "add", bridge, "type", "bridge"])
         try await namespaces.batch(
-            ["addr replace \(gateway)/\(podCIDR.prefixLength) dev \(bridge)", "link set \(bridge) up"], in: nil)
-        try await namespaces.sysctl(podCIDR.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", "1", in: nil)
+            subnets.map { "addr replace \($0.gateway)/\($0.cidr.prefixLength) dev \(bridge)\(Self.addressFlags($0.gateway))" }
+                + ["link set \(bridge) up"], in: nil)
+        for subnet in subnets {
+            try await namespaces.sysctl(subnet.cidr.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", "1", in: nil)
+        }
     }
 
     /// The pod's namespace, veth pair, address and route; and its resolv.conf and hosts. Undoes itself on
     /// failure.
-    public func setUp(_ names: PodSandboxNames, ip: IPAddress, resolvConf: String, hosts: String) async throws {
+    public func setUp(_ names: PodSandboxNames, ips: [IPAddress], resolvConf: String, hosts: String) async throws {
         do {
             try namespaces.writeEtc(names.namespace, file: "resolv.conf", contents: resolvConf)
             try namespaces.writeEtc(names.namespace, file: "hosts", contents: hosts)
@@ -39,12 +45,13 @@ public struct BridgeNetwork: Sendable {
                     "link set \(names.hostLink) up",
                 ], in: nil)
             try await namespaces.batch(
-                [
-                    "link set lo up",
-                    "addr add \(ip)/\(podCIDR.prefixLength) dev \(PodSandboxNames.podLink)",
-                    "link set \(PodSandboxNames.podLink) up",
-                    "route add default via \(gateway)",
-                ], in: names.namespace)
+                ["link set lo up"]
+                    + zip(ips, subnets).map { ip, subnet in
+                        "addr add \(ip)/\(subnet.cidr.prefixLength) dev \(PodSandboxNames.podLink)\(Self.addressFlags(ip))"
+                    }
+                    + ["link set \(PodSandboxNames.podLink) up"]
+                    + subnets.map { "route add default via \($0.gateway)" },
+                in: names.namespace)
         } catch {
             await tearDown(names)
             throw error

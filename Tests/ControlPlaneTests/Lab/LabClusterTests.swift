@@ -82,7 +82,7 @@ struct LabClusterTests {
     @Test func podsReachPodsOnTheOtherNode() async throws {
         try await withLab { lab in
             let applied = try await lab.kubectl(
-                "apply", "-f", "-", stdin: [Self.echoPod("a", node: "\(lab.name)-node1"), Self.echoPod("b", node: "\(lab.name)-node2")].joined(separator: "\n---\n"))
+                "apply", "-f", "-", stdin: [Self.echoPod("a", node: "\(lab.name)-node1", probe: "    readinessProbe: {tcpSocket: {port: echo}, periodSeconds: 1}"), Self.echoPod("b", node: "\(lab.name)-node2", probe: "    readinessProbe: {tcpSocket: {port: echo}, periodSeconds: 1}")].joined(separator: "\n---\n"))
             #expect(applied.succeeded, "\(applied.transcript)")
             var ips: [String] = []
             #expect(try await eventually(within: .seconds(30)) {
@@ -103,6 +103,29 @@ struct LabClusterTests {
             let resolv = try await lab.exec("pod/default/a", ["cat", "/etc/resolv.conf"])
             #expect(resolv.stdout.contains("search default.svc.cluster.local svc.cluster.local cluster.local\n"), "\(resolv.transcript)")
             #expect(resolv.stdout.contains("nameserver 10.96.0.10\n") && resolv.stdout.contains("options ndots:5"))
+        }
+    }
+
+    @Test func dualStackPodsGetAnAddressPerFamily() async throws {
+        try await withLab(ipFamily: "dual") { lab in
+            let applied = try await lab.kubectl(
+                "apply", "-f", "-", stdin: [Self.echoPod("a", node: "\(lab.name)-node1", probe: "    readinessProbe: {tcpSocket: {port: echo}, periodSeconds: 1}"), Self.echoPod("b", node: "\(lab.name)-node2", probe: "    readinessProbe: {tcpSocket: {port: echo}, periodSeconds: 1}")].joined(separator: "\n---\n"))
+            #expect(applied.succeeded, "\(applied.transcript)")
+            var ips: [String] = []
+            #expect(try await eventually(within: .seconds(30)) {
+                ips = try await lab.kubectl("get", "pods", "a", "b", "-o", #"jsonpath={range .items[*]}{.status.podIPs[*].ip}{" "}{end}"#).stdout
+                    .split(separator: " ").map(String.init)
+                return ips.count == 4
+            })
+            guard ips.count == 4 else { return }
+            #expect(ips == ["10.244.1.2", "fd00:10:244:1::2", "10.244.2.2", "fd00:10:244:2::2"], "\(ips)")
+            // b's server may still be starting: ask until it answers (bounded).
+            var tcp: ProcessResult?
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(200)) {
+                tcp = try await lab.exec("pod/default/a", ["switchboard", "echo", "--query", "tcp://[\(ips[3])]:8080", "--timeout", "1"])
+                return tcp?.succeeded == true
+            }, "\(tcp?.transcript ?? "")")
+            #expect(tcp?.stdout.hasPrefix("pod=b client=[\(ips[1])]:") == true, "\(tcp?.transcript ?? "")")
         }
     }
 
