@@ -74,6 +74,8 @@ actor PodWorker {
     private var startTime: Time?
     private var terminalPhase: PodPhase?
     private var lastReported: PodStatus?
+    /// The runtime state that `lastReported` was built from.
+    private var lastSnapshot: PodRuntimeSnapshot?
     private var reporting = false
     private var reportAgain = false
     private let clock = ContinuousClock()
@@ -365,11 +367,18 @@ actor PodWorker {
         defer { reporting = false }
         repeat {
             reportAgain = false
-            let status = PodStatusBuilder.status(snapshot(), previous: lastReported ?? pod.status, now: Time.now())
-            if status == lastReported || removed { continue }
+            // Most ticks change nothing: comparing the runtime state is far cheaper than building a status.
+            let current = snapshot()
+            if current == lastSnapshot || removed { continue }
+            let status = PodStatusBuilder.status(current, previous: lastReported ?? pod.status, now: Time.now())
+            if status == lastReported {
+                lastSnapshot = current
+                continue
+            }
             do {
                 try await context.api.patchStatus(namespace: pod.metadata.namespace ?? "", name: pod.metadata.name ?? "", status)
                 lastReported = status
+                lastSnapshot = current
             } catch {
                 context.logger.debug("pod \(podName): status: \(error)")
             }
