@@ -81,6 +81,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // Pure: the proxy's desired state from Services and EndpointSlices, and the nftables ruleset it renders.
+        .target(name: "ProxyCore", dependencies: ["KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        // The proxier: watches Services and EndpointSlices and programs nftables in its network namespace.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "ProxyCore", "KubeAPI", "IPAM", "KubeClient", "HostNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // The built-in test workload: TCP, UDP and HTTP servers that answer with the pod's name and the client
         // address they saw, and the matching client.
         .target(
@@ -102,7 +112,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "KubeAPI", "IPAM", "KubeClient", "KubeClientHTTP", "HostNetwork",
+                "KubeAPI", "IPAM", "KubeClient", "KubeClientHTTP", "HostNetwork", "Proxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -122,7 +132,7 @@ let package = Package(
             name: "SwitchboardCommands",
             dependencies: [
                 "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
-                "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab",
+                "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab", "ProxyCore", "Proxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -147,6 +157,7 @@ let package = Package(
             name: "APIServerTests",
             dependencies: ["APIServer", "ClusterStore", "KubeAPI", "KubeClient", "KubeClientHTTP", "SwitchboardCommands"],
             swiftSettings: strictSettings),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "EchoTests", dependencies: ["Echo"], swiftSettings: strictSettings),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "LabTests", dependencies: ["Lab", "IPAM"], swiftSettings: strictSettings),

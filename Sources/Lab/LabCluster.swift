@@ -113,6 +113,7 @@ public struct LabCluster: Sendable {
                     "--pod-cidr", topology.podCIDRs(i).map(\.description).joined(separator: ","), "--node-ip", topology.nodeIP(i),
                     "--server", "unix://\(apiSocket)", "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
                     "--root-dir", nodeDirectory(i), "--netns-prefix", topology.podNamespacePrefix(i),
+                    "--proxy-mode", "nftables", "--cluster-cidr", topology.clusterCIDRs.map(\.description).joined(separator: ","),
                 ], stdout: log, stderr: log, grouping: .newSession)
         }
         try await waitForNodes(until: deadline)

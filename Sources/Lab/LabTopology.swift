@@ -50,6 +50,8 @@ public struct LabTopology: Sendable, Hashable {
     public func podCIDR(_ index: Int) -> CIDR { CIDR("10.244.\(index).0/24")! }
     /// The node's pod CIDRs, IPv4 first.
     public func podCIDRs(_ index: Int) -> [CIDR] { [podCIDR(index)] + (dualStack ? [CIDR("fd00:10:244:\(index)::/64")!] : []) }
+    /// Every node's pod CIDR falls inside these.
+    public var clusterCIDRs: [CIDR] { [CIDR("10.244.0.0/16")!] + (dualStack ? [CIDR("fd00:10:244::/56")!] : []) }
     func nodeIP6(_ index: Int) -> String { "fd00:10:200:\(index)::2" }
     func fabricIP6(_ index: Int) -> String { "fd00:10:200:\(index)::1" }
     static let outsideIP6 = "fd00:10:201::2"

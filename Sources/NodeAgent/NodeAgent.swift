@@ -12,6 +12,7 @@ import KubeAPI
 import KubeClient
 import KubeClientHTTP
 import Logging
+import Proxy
 import Synchronization
 
 /// `switchboard node`: kubelet's job for Switchboard. Registers the Node and keeps it Ready, and runs every pod
@@ -50,6 +51,10 @@ public final class NodeAgent: Sendable {
         let (starts, startWorker) = AsyncStream.makeStream(of: PodWorker.self, bufferingPolicy: .unbounded)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.heartbeatLoop() }
+            if let proxy = self.configuration.proxy {
+                let proxier = Proxier(client: self.client, configuration: proxy, logger: self.logger)
+                group.addTask { await proxier.run() }
+            }
             group.addTask {
                 let reflector = Reflector<Pod>(
                     client: self.client, options: ListOptions(fieldSelector: "spec.nodeName=\(self.configuration.nodeName)"),

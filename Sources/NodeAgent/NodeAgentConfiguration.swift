@@ -1,4 +1,5 @@
 import IPAM
+import Proxy
 
 /// What a node agent is told at start.
 public struct NodeAgentConfiguration: Sendable {
@@ -21,6 +22,8 @@ public struct NodeAgentConfiguration: Sendable {
     public var switchboardExecutable: String
     /// How often the Node's Ready condition is renewed.
     public var heartbeat: Duration
+    /// The data plane the agent runs beside its pods (nil: none, a separate `switchboard proxy` does it).
+    public var proxy: ProxierConfiguration?
 
     public init(
         nodeName: String, podCIDRs: [CIDR], nodeIP: String? = nil, serviceCIDRs: [CIDR], clusterDNS: String,

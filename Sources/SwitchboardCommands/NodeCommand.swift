@@ -57,6 +57,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The prefix of every pod network namespace's name (default: sb-NAME-).")
     var netnsPrefix: String?
 
+    @Option(help: "Run the Service proxy in this agent: none, or nftables (in the namespace the agent runs in).")
+    var proxyMode = "none"
+
+    @Option(help: "With --proxy-mode: the pods' CIDR(s) of the whole cluster (see switchboard proxy --help).")
+    var clusterCidr: String?
+
     func run() async throws {
         guard getuid() == 0 else {
             throw CommandLineError("switchboard node needs root: it creates network namespaces, a bridge and veth pairs (run it with sudo)")
@@ -74,10 +80,20 @@ struct NodeCommand: AsyncParsableCommand {
         }
         guard IPAddress(clusterDns) != nil else { throw CommandLineError("--cluster-dns \(clusterDns) is not an IP address") }
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
-        let configuration = NodeAgentConfiguration(
+        let baseConfiguration = NodeAgentConfiguration(
             nodeName: name, podCIDRs: podCIDRs, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
             clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
             namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
+        var configurationWithProxy = baseConfiguration
+        switch proxyMode {
+        case "none": break
+        case "nftables":
+            configurationWithProxy.proxy = try ProxyOptions.configuration(
+                nodeName: name, families: podCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
+                masqueradeAll: false, allowExternalClusterIP: false, minSyncPeriod: .zero, syncPeriod: .seconds(30))
+        default: throw CommandLineError("--proxy-mode \(proxyMode): use none or nftables")
+        }
+        let configuration = configurationWithProxy
         let agent: NodeAgent
         do {
             agent = try NodeAgent(configuration: configuration, endpoint: endpoint)

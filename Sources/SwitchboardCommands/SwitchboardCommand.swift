@@ -17,7 +17,7 @@ public struct SwitchboardCommand: AsyncParsableCommand {
             endpoints; cluster DNS gives the Service a name.
             """,
         version: SwitchboardVersion.current,
-        subcommands: [VersionCommand.self, UpCommand.self, NodeCommand.self, LabCommand.self, DemoCommand.self, EchoCommand.self, BenchCommand.self])
+        subcommands: [VersionCommand.self, UpCommand.self, NodeCommand.self, ProxyCommand.self, LabCommand.self, DemoCommand.self, EchoCommand.self, BenchCommand.self])
 
     public init() {}
 }
