@@ -66,7 +66,7 @@ public enum NFTablesRuleset {
                 + list(ports.filter { !$0.endpoints.isEmpty }.map { "\(element($0)) : goto endpoints-\($0.endpoints.count)" }) + "\t}")
         out.append(
             "\tmap no-endpoints {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n"
-                + list(ports.filter { $0.endpoints.isEmpty }.map { "\(element($0)) : goto reject-service" }) + "\t}")
+                + list(ports.filter { $0.endpoints.isEmpty }.map { "\(element($0)) : \($0.dropWhenEmpty ? "drop" : "goto reject-service")" }) + "\t}")
         var hairpins: Set<String> = []
         for n in counts {
             var elements: [String] = []

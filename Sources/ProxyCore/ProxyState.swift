@@ -43,6 +43,7 @@ public struct ProxyState: Sendable, Hashable {
                 }
                 var ready: Set<EndpointTarget> = []
                 var terminating: Set<EndpointTarget> = []
+                var usableElsewhere = false
                 for slice in serviceSlices {
                     guard let port = (slice.ports ?? []).first(where: {
                         ($0.name ?? "") == portName && ($0.protocol ?? .tcp).rawValue.lowercased() == transport
@@ -52,7 +53,10 @@ public struct ProxyState: Sendable, Hashable {
                         continue
                     }
                     for endpoint in slice.endpoints {
-                        if local && endpoint.nodeName != nodeName { continue }
+                        if local && endpoint.nodeName != nodeName {
+                            if endpoint.conditions.isReady || (endpoint.conditions.isServing && endpoint.conditions.isTerminating) { usableElsewhere = true }
+                            continue
+                        }
                         for text in endpoint.addresses {
                             guard let address = IPAddress(text), address.family == family else {
                                 skipped.append(SkippedObject(
@@ -71,7 +75,10 @@ public struct ProxyState: Sendable, Hashable {
                 }
                 // No ready endpoint: serving-terminating ones take the traffic rather than none (KEP-1669).
                 let chosen = ready.isEmpty ? terminating : ready
-                ports.append(ServicePortState(name: label, clusterIP: clusterIP, transport: transport, port: Int(servicePort.port), endpoints: chosen.sorted()))
+                ports.append(
+                    ServicePortState(
+                        name: label, clusterIP: clusterIP, transport: transport, port: Int(servicePort.port), endpoints: chosen.sorted(),
+                        dropWhenEmpty: chosen.isEmpty && usableElsewhere))
             }
         }
         ports.sort { ($0.clusterIP.integerValue, $0.transport, $0.port) < ($1.clusterIP.integerValue, $1.transport, $1.port) }

@@ -12,8 +12,12 @@ public struct ServicePortState: Sendable, Hashable {
     public var port: Int
     /// Where new connections go, in a stable order (sorted), so that an unchanged input renders the same rules.
     public var endpoints: [EndpointTarget]
+    /// With no endpoints: silence instead of a refusal. `internalTrafficPolicy: Local` with endpoints only on
+    /// other nodes: the Service works, just not from here.
+    public var dropWhenEmpty: Bool
 
-    public init(name: String, clusterIP: IPAddress, transport: String, port: Int, endpoints: [EndpointTarget]) {
+    public init(name: String, clusterIP: IPAddress, transport: String, port: Int, endpoints: [EndpointTarget], dropWhenEmpty: Bool = false) {
+        self.dropWhenEmpty = dropWhenEmpty
         self.name = name
         self.clusterIP = clusterIP
         self.transport = transport

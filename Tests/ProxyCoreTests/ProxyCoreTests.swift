@@ -1,1 +1,157 @@
+import IPAM
+import KubeAPI
 import Testing
+@testable import ProxyCore
+
+/// Fixtures in the reference's conventions: pod CIDR 10.0.0.0/8, service CIDR 172.30.0.0/16, this node
+/// `test-node`.
+enum Fixture {
+    static func service(
+        _ name: String, ip: String, ports: [ServicePort] = [ServicePort(port: 80)], local: Bool = false, type: ServiceType? = nil
+    ) -> Service {
+        var s = Service(metadata: ObjectMeta(name: name, namespace: "ns"), spec: ServiceSpec(ports: ports))
+        s.spec.clusterIP = ip
+        s.spec.clusterIPs = [ip]
+        s.spec.type = type
+        if local { s.spec.internalTrafficPolicy = .local }
+        return s
+    }
+
+    static func endpoint(_ ip: String, node: String = "test-node", ready: Bool = true, serving: Bool? = nil, terminating: Bool = false) -> Endpoint {
+        var e = Endpoint(addresses: [ip], conditions: EndpointConditions(ready: ready, serving: serving ?? ready, terminating: terminating))
+        e.nodeName = node
+        return e
+    }
+
+    static func slice(_ service: String, _ endpoints: [Endpoint], ports: [EndpointPort] = [EndpointPort(name: "", port: 80, protocol: .tcp)], type: AddressType = .ipv4) -> EndpointSlice {
+        EndpointSlice(
+            metadata: ObjectMeta(name: "\(service)-abc", namespace: "ns", labels: ["kubernetes.io/service-name": service]),
+            addressType: type, endpoints: endpoints, ports: ports)
+    }
+
+    static func state(_ services: [Service], _ slices: [EndpointSlice], family: IPFamily = .ipv4) -> ProxyState {
+        ProxyState.build(services: services, slices: slices, family: family, nodeName: "test-node")
+    }
+
+    static func targets(_ state: ProxyState, _ index: Int = 0) -> [String] {
+        state.servicePorts[index].endpoints.map { "\($0.address):\($0.port)" }
+    }
+}
+
+struct ProxyStateTests {
+    @Test func basicDNATAndTargetPorts() {
+        let state = Fixture.state(
+            [Fixture.service("svc1", ip: "172.30.0.41")],
+            [Fixture.slice("svc1", [Fixture.endpoint("10.180.0.1"), Fixture.endpoint("10.180.2.1", node: "node2")], ports: [EndpointPort(name: "", port: 8443, protocol: .tcp)])])
+        #expect(state.servicePorts.count == 1)
+        #expect(state.servicePorts[0].clusterIP == IPAddress("172.30.0.41") && state.servicePorts[0].port == 80)
+        #expect(Fixture.targets(state) == ["10.180.0.1:8443", "10.180.2.1:8443"])
+    }
+
+    @Test func eachProtocolIsItsOwnServicePort() {
+        let ports = [ServicePort(name: "dns-udp", protocol: .udp, port: 53), ServicePort(name: "dns-tcp", protocol: .tcp, port: 53)]
+        let slice = Fixture.slice(
+            "svc2", [Fixture.endpoint("10.180.0.1")],
+            ports: [EndpointPort(name: "dns-udp", port: 53, protocol: .udp), EndpointPort(name: "dns-tcp", port: 5353, protocol: .tcp)])
+        let state = Fixture.state([Fixture.service("svc2", ip: "172.30.0.42", ports: ports)], [slice])
+        let byTransport = Dictionary(uniqueKeysWithValues: state.servicePorts.map { ($0.transport, $0.endpoints.map(\.port)) })
+        #expect(byTransport == ["udp": [53], "tcp": [5353]])
+    }
+
+    @Test func internalTrafficPolicyLocal() {
+        let endpoints = [Fixture.endpoint("10.0.1.1"), Fixture.endpoint("10.0.1.2"), Fixture.endpoint("10.0.2.1", node: "node2")]
+        let cluster = Fixture.state([Fixture.service("s", ip: "172.30.0.43")], [Fixture.slice("s", endpoints)])
+        #expect(Fixture.targets(cluster).count == 3)
+        let local = Fixture.state([Fixture.service("s", ip: "172.30.0.43", local: true)], [Fixture.slice("s", endpoints)])
+        #expect(Fixture.targets(local) == ["10.0.1.1:80", "10.0.1.2:80"])
+        // Only remote endpoints: silence (the Service works elsewhere); no endpoints at all: a refusal.
+        let remoteOnly = Fixture.state([Fixture.service("s", ip: "172.30.0.43", local: true)], [Fixture.slice("s", [Fixture.endpoint("10.0.2.1", node: "node2")])])
+        #expect(remoteOnly.servicePorts[0].endpoints.isEmpty && remoteOnly.servicePorts[0].dropWhenEmpty)
+        let none = Fixture.state([Fixture.service("s", ip: "172.30.0.43", local: true)], [])
+        #expect(none.servicePorts[0].endpoints.isEmpty && !none.servicePorts[0].dropWhenEmpty)
+    }
+
+    @Test func terminatingEndpointsAreAFallbackOnly() {
+        let mixed = [
+            Fixture.endpoint("10.0.1.1"), Fixture.endpoint("10.0.1.5", node: "node2"),
+            Fixture.endpoint("10.0.1.3", ready: false, serving: true, terminating: true),
+            Fixture.endpoint("10.0.1.4", ready: false, serving: false, terminating: true),
+        ]
+        #expect(Fixture.targets(Fixture.state([Fixture.service("s", ip: "172.30.0.44")], [Fixture.slice("s", mixed)])) == ["10.0.1.1:80", "10.0.1.5:80"])
+        let onlyTerminating = [
+            Fixture.endpoint("10.0.1.2", ready: false, serving: true, terminating: true),
+            Fixture.endpoint("10.0.1.5", node: "node2", ready: false, serving: true, terminating: true),
+            Fixture.endpoint("10.0.1.4", ready: false, serving: false, terminating: true),
+        ]
+        #expect(Fixture.targets(Fixture.state([Fixture.service("s", ip: "172.30.0.44")], [Fixture.slice("s", onlyTerminating)])) == ["10.0.1.2:80", "10.0.1.5:80"])
+        let unusable = [Fixture.endpoint("10.0.1.4", ready: false, serving: false, terminating: true), Fixture.endpoint("10.0.1.6", ready: false)]
+        #expect(Fixture.targets(Fixture.state([Fixture.service("s", ip: "172.30.0.44")], [Fixture.slice("s", unusable)])).isEmpty)
+    }
+
+    @Test func headlessExternalNameAndOtherFamiliesAreNotProgrammed() {
+        var headless = Fixture.service("h", ip: "None")
+        headless.spec.clusterIPs = ["None"]
+        var external = Fixture.service("e", ip: "")
+        external.spec.type = .externalName
+        let state = Fixture.state([headless, external, Fixture.service("v6", ip: "fd00:172:30::41")], [])
+        #expect(state.servicePorts.isEmpty)
+        #expect(Fixture.state([Fixture.service("v6", ip: "fd00:172:30::41")], [], family: .ipv6).servicePorts.count == 1)
+    }
+
+    @Test func unprogrammableObjectsAreSkippedAndTheRestWorks() {
+        let bad = Fixture.slice("a", [Fixture.endpoint("fd00::1")], type: .ipv4)
+        let outOfRange = Fixture.slice("b", [Fixture.endpoint("10.0.0.9")], ports: [EndpointPort(name: "", port: 70000, protocol: .tcp)])
+        let state = Fixture.state(
+            [Fixture.service("a", ip: "172.30.0.1"), Fixture.service("b", ip: "172.30.0.2"), Fixture.service("c", ip: "172.30.0.3")],
+            [bad, outOfRange, Fixture.slice("c", [Fixture.endpoint("10.0.0.3")])])
+        #expect(state.skipped.count == 2, "\(state.skipped)")
+        #expect(state.servicePorts.first { $0.name == "ns/c:80" }?.endpoints.count == 1)
+    }
+}
+
+struct NFTablesRulesetTests {
+    static let configuration = ProxyConfiguration(clusterCIDRs: [CIDR("10.0.0.0/8")!], serviceCIDRs: [CIDR("172.30.0.0/16")!])
+
+    static func render(_ services: [Service], _ slices: [EndpointSlice], configuration: ProxyConfiguration = configuration) -> String {
+        NFTablesRuleset.render(Fixture.state(services, slices), family: .ipv4, configuration: configuration)
+    }
+
+    @Test func oneVerdictMapAndOneChainPerEndpointCount() {
+        let services = (1...50).map { Fixture.service("s\($0)", ip: "172.30.1.\($0)") }
+        let slices = (1...50).map { i in Fixture.slice("s\(i)", (0..<(i % 3 + 1)).map { Fixture.endpoint("10.1.\(i).\($0 + 1)") }) }
+        let text = Self.render(services, slices)
+        #expect(text.contains("172.30.1.7 . tcp . 80 : goto endpoints-2"))
+        #expect(text.contains("172.30.1.7 . tcp . 80 . 1 : 10.1.7.2 . 80"))
+        let chains = text.split(separator: "\n").filter { $0.contains("chain endpoints-") }
+        #expect(chains.count == 3, "50 Services, endpoint counts 1 to 3: \(chains)")
+        #expect(text.contains("dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 3 map @backends-3"))
+        #expect(text.hasPrefix("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {"))
+        #expect(Self.render(services.reversed(), slices.reversed()) == text, "the same input renders the same text")
+    }
+
+    @Test func refusalsDropsAndMasquerade() {
+        let text = Self.render(
+            [Fixture.service("empty", ip: "172.30.0.9"), Fixture.service("svc1", ip: "172.30.0.41")],
+            [Fixture.slice("svc1", [Fixture.endpoint("10.180.0.1")])])
+        #expect(text.contains("172.30.0.9 . tcp . 80 : goto reject-service"))
+        #expect(text.contains("ip daddr @cluster-ips goto reject-service"), "a ClusterIP on a port it does not define")
+        #expect(text.contains("ip daddr { 172.30.0.0/16 } drop"), "an unallocated service address")
+        #expect(text.contains("ip saddr != { 10.0.0.0/8 } meta mark set meta mark | 0x4000"), "non-pod sources are masqueraded")
+        #expect(text.contains("10.180.0.1 . 10.180.0.1"), "hairpin")
+        #expect(text.contains("ip daddr { 172.30.0.0/16 } ip saddr != { 10.0.0.0/8 } drop"), "outside the cluster")
+        let external = Self.render([], [], configuration: ProxyConfiguration(clusterCIDRs: [CIDR("10.0.0.0/8")!], serviceCIDRs: [CIDR("172.30.0.0/16")!], allowExternalClusterIP: true))
+        #expect(!external.contains("filter-prerouting"))
+        let all = Self.render([Fixture.service("svc1", ip: "172.30.0.41")], [Fixture.slice("svc1", [Fixture.endpoint("10.180.0.1")])], configuration: ProxyConfiguration(masqueradeAll: true))
+        #expect(all.contains("\t\tmeta mark set meta mark | 0x4000\n"))
+        let noDetector = Self.render([Fixture.service("svc1", ip: "172.30.0.41")], [Fixture.slice("svc1", [Fixture.endpoint("10.180.0.1")])], configuration: ProxyConfiguration())
+        #expect(!noDetector.contains("meta mark set"), "without --cluster-cidr nothing is masqueraded")
+    }
+
+    @Test func ipv6HasItsOwnTable() {
+        let state = Fixture.state([Fixture.service("v6", ip: "fd00:172:30::41")], [Fixture.slice("v6", [Fixture.endpoint("fd00:10:180::1")], type: .ipv6)], family: .ipv6)
+        let text = NFTablesRuleset.render(state, family: .ipv6, configuration: ProxyConfiguration())
+        #expect(text.contains("table ip6 switchboard {"))
+        #expect(text.contains("fd00:172:30::41 . tcp . 80 . 0 : fd00:10:180::1 . 80"))
+        #expect(text.contains("reject with icmpv6 type port-unreachable"))
+    }
+}

@@ -42,6 +42,10 @@ public struct BridgeNetwork: Sendable {
                     "netns add \(names.namespace)",
                     "link add \(names.hostLink) type veth peer name \(PodSandboxNames.podLink) netns \(names.namespace)",
                     "link set \(names.hostLink) master \(bridge)",
+                    // A pod reaching itself through its Service: where the kernel bridges the DNATed packet
+                    // (br_netfilter), it goes back out the port it came in on, which a bridge only does in
+                    // hairpin mode (kubelet's hairpin-veth). The proxy masquerades it.
+                    "link set \(names.hostLink) type bridge_slave hairpin on",
                     "link set \(names.hostLink) up",
                 ], in: nil)
             try await namespaces.batch(

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// The nftables proxier with real traffic in a lab: which pod answered, whether the source was masqueraded, a
+/// refusal versus silence (the behaviour cases of the data-plane reference, section 5).
+@Suite(.serialized, .enabled(if: labAvailable && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root, iproute2 and nftables"), .timeLimit(.minutes(5)))
+struct ProxyTrafficTests {
+    static func pod(_ name: String, node: String, app: String = "echo") -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: \(name), labels: {app: \(app)}}
+        spec:
+          nodeName: \(node)
+          terminationGracePeriodSeconds: 2
+          containers:
+          - name: main
+            command: [switchboard, echo, --tcp, ":8080", --udp, ":5353"]
+            ports: [{name: tcp-echo, containerPort: 8080}, {name: udp-echo, containerPort: 5353, protocol: UDP}]
+            readinessProbe: {tcpSocket: {port: tcp-echo}, periodSeconds: 1}
+        """
+    }
+
+    static let services = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo}
+        spec:
+          selector: {app: echo}
+          ports: [{name: tcp, port: 80, targetPort: tcp-echo}, {name: udp, port: 53, protocol: UDP, targetPort: udp-echo}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: empty}
+        spec:
+          selector: {app: nobody}
+          ports: [{port: 80}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: local}
+        spec:
+          selector: {app: remote}
+          internalTrafficPolicy: Local
+          ports: [{port: 80, targetPort: 8080}]
+        """
+
+    /// The pod names of `answers` (`pod=NAME client=…` lines), counted.
+    static func tally(_ answers: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in answers.split(separator: "\n") {
+            guard let field = line.split(separator: " ").first, field.hasPrefix("pod=") else { continue }
+            counts[String(field.dropFirst(4)), default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test func clusterIPsBalanceEvenlyRefuseDropAndStayInside() async throws {
+        try await withLab { lab in
+            let node1 = "\(lab.name)-node1"
+            let node2 = "\(lab.name)-node2"
+            let manifest = [
+                Self.services, Self.pod("e1", node: node1), Self.pod("e2", node: node2), Self.pod("e3", node: node1),
+                Self.pod("r1", node: node2, app: "remote"), Self.pod("client", node: node1, app: "client"),
+            ].joined(separator: "\n---\n")
+            let applied = try await lab.kubectl("apply", "-f", "-", stdin: manifest)
+            #expect(applied.succeeded, "\(applied.transcript)")
+            #expect(try await eventually(within: .seconds(40)) {
+                let path = #"{.items[*].status.conditions[?(@.type=="Ready")].status}"#
+                return try await lab.jsonpath("pods", path).split(separator: " ").filter { $0 == "True" }.count == 5
+            }, "every pod Ready")
+            let ip = try await lab.jsonpath("svc/echo", "{.spec.clusterIP}")
+            let emptyIP = try await lab.jsonpath("svc/empty", "{.spec.clusterIP}")
+            let localIP = try await lab.jsonpath("svc/local", "{.spec.clusterIP}")
+            let clientIP = try await lab.jsonpath("pod/client", "{.status.podIP}")
+            let e1IP = try await lab.jsonpath("pod/e1", "{.status.podIP}")
+
+            // Case 1 and 3: DNAT to every ready pod, evenly; the pod sees the client's own address (no masquerade).
+            var answers = ""
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let probe = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--timeout", "1"])
+                return probe.succeeded
+            }, "the Service answers once the proxier has programmed it")
+            let many = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "3000"], timeout: .seconds(120))
+            #expect(many.succeeded, "\(many.stderr)")
+            answers = many.stdout
+            let counts = Self.tally(answers)
+            #expect(counts.values.reduce(0, +) == 3000)
+            for pod in ["e1", "e2", "e3"] {
+                let share = Double(counts[pod] ?? 0) / 3000
+                #expect(abs(share - 1.0 / 3) <= 0.04, "\(pod) took \(share * 100)%: \(counts)")
+            }
+            #expect(answers.split(separator: "\n").allSatisfy { $0.contains(" client=\(clientIP):") }, "no masquerade for a pod client")
+
+            // Case 5: UDP is its own Service port.
+            let udp = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "udp://\(ip):53", "--count", "20"])
+            #expect(udp.succeeded && Self.tally(udp.stdout).values.reduce(0, +) == 20, "\(udp.transcript)")
+
+            // Case 2: a pod reaching itself through its Service is masqueraded (its own address would not return).
+            let hairpin = try await lab.exec("pod/default/e1", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "60"])
+            let own = hairpin.stdout.split(separator: "\n").filter { $0.hasPrefix("pod=e1 ") }
+            #expect(!own.isEmpty && own.allSatisfy { !$0.contains("client=\(e1IP):") }, "\(hairpin.transcript)")
+
+            // Cases 6, 7, 9: refused at once; 8 and 14: silence.
+            let refusals: [(String, String)] = [
+                ("udp://\(ip):80", "a protocol the Service does not define"), ("tcp://\(ip):443", "a port the Service does not define"),
+                ("tcp://\(emptyIP):80", "a Service without endpoints"),
+            ]
+            for (target, what) in refusals {
+                let result = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", target, "--timeout", "2"])
+                #expect(!result.succeeded && result.stderr.contains("refused"), "\(what): \(result.transcript)")
+            }
+            let silences: [(String, String)] = [
+                ("tcp://10.96.255.254:80", "an address of the service CIDR that no Service holds"),
+                ("tcp://\(localIP):80", "internalTrafficPolicy Local with endpoints on other nodes only"),
+            ]
+            for (target, what) in silences {
+                let result = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", target, "--timeout", "1"])
+                #expect(!result.succeeded && result.stderr.contains("no answer"), "\(what): \(result.transcript)")
+            }
+
+            // Case 15: the node itself reaches the ClusterIP, masqueraded to one of its own addresses.
+            let fromNode = try await lab.exec("node/node1", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "10"])
+            #expect(fromNode.succeeded, "\(fromNode.transcript)")
+            #expect(fromNode.stdout.split(separator: "\n").allSatisfy { $0.contains("client=10.244.1.1:") || $0.contains("client=10.200.1.2:") }, "\(fromNode.stdout)")
+
+            // Internal only: the outside host has a route to the service CIDR, and still gets nothing.
+            let outside = try await lab.exec("outside", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--timeout", "1"])
+            #expect(!outside.succeeded && outside.stderr.contains("no answer"), "\(outside.transcript)")
+
+            // Case 10: endpoints follow pods; traffic stops reaching a deleted pod.
+            #expect(try await lab.kubectl("delete", "pod", "e3", "--wait=false").succeeded)
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let after = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "30"])
+                return after.succeeded && Self.tally(after.stdout)["e3"] == nil
+            })
+        }
+    }
+}
