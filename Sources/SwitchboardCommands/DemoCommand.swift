@@ -97,6 +97,18 @@ struct DemoTour {
                   periodSeconds: 1
             """
         }.joined()
+        + """
+
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: client, namespace: default, labels: {app: client}}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: client
+            command: [switchboard, echo, --tcp, ":9"]
+        """
 
     func run() async throws {
         say("1. A lab: a control plane, two nodes (network namespaces) joined by a fabric, and an outside host.")
@@ -114,7 +126,8 @@ struct DemoTour {
         }
         let pods = try await waitFor("the three pods to be Ready", client) { client in
             let pods = try await client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "app=echo")).items
-            return pods.count == 3 && pods.allSatisfy(\.isReady) ? pods : nil
+            let helper = try await client.get(Pod.self, namespace: "default", name: "client")
+            return pods.count == 3 && pods.allSatisfy(\.isReady) && helper.status.phase == .running ? pods : nil
         }
         say("   Each pod got its own IP on its node; the scheduler spread them, and a readiness probe made each Ready:")
         say(Self.table(["NAME", "READY", "IP", "NODE"], pods.sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }.map { pod in
@@ -137,9 +150,15 @@ struct DemoTour {
         say("4. The EndpointSlice controller lists the ready pods behind the Service: its endpoints.")
         say(Self.endpointTable(slices))
 
+        say("5. Traffic: a client pod opens 300 connections to \(clusterIP):80. The node's proxy (nftables) turns each")
+        say("   into a connection to one ready pod, chosen at random; the pods see the client's own address.")
+        let first = try await traffic(to: clusterIP, count: 300)
+        say(Self.table(["POD", "CONNECTIONS"], first.counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
+        if first.failed > 0 { say("   \(first.failed) connections failed.") }
+
         let victim = pods.sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }[0]
         let victimIP = victim.status.podIP ?? ""
-        say("5. Deleting \(victim.metadata.name ?? ""): it turns terminating and leaves the ready endpoints at once,")
+        say("6. Deleting \(victim.metadata.name ?? ""): it turns terminating and leaves the ready endpoints at once,")
         say("   its process gets SIGTERM, and after it exits the pod, its namespace and its IP are gone.")
         try await client.delete(Pod.self, namespace: "default", name: victim.metadata.name ?? "")
         let after = try await waitFor("the endpoints to follow", client) { client in
@@ -149,8 +168,31 @@ struct DemoTour {
             return ready.count == 2 && !all.contains(victimIP) ? slices : nil
         }
         say(Self.endpointTable(after))
-        say("   Two endpoints remain; the ClusterIP \(clusterIP) did not change.")
-        say("6. Removing the lab.")
+        say("   Two endpoints remain; the ClusterIP \(clusterIP) did not change. 300 more connections:")
+        let second = try await traffic(to: clusterIP, count: 300)
+        say(Self.table(["POD", "CONNECTIONS"], second.counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
+        say("   \(second.failed == 0 ? "None failed" : "\(second.failed) failed"): traffic moved to the pods that remain.")
+
+        say("7. The outside host has a route to the service CIDR through node 1, yet the ClusterIP is internal:")
+        let outside = try await HostCommandRunner().run(
+            ["ip", "netns", "exec", lab.topology.outsideNamespace, ChildProcess.currentExecutable, "echo", "--query", "tcp://\(clusterIP):80", "--timeout", "1"],
+            stdin: nil, timeout: .seconds(10))
+        say("   outside → \(clusterIP):80: " + (outside.succeeded ? "answered (unexpected!)" : "no answer, the node dropped it"))
+        say("8. Removing the lab.")
+    }
+
+    /// `count` connections from the client pod to `ip`:80, counted by the pod that answered.
+    func traffic(to ip: String, count: Int) async throws -> (counts: [String: Int], failed: Int) {
+        let namespace = try await lab.namespace(of: "pod/default/client")
+        let result = try await HostCommandRunner().run(
+            ["ip", "netns", "exec", namespace, ChildProcess.currentExecutable, "echo", "--query", "tcp://\(ip):80", "--count", String(count), "--timeout", "2"],
+            stdin: nil, timeout: .seconds(120))
+        var counts: [String: Int] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            guard let field = line.split(separator: " ").first, field.hasPrefix("pod=") else { continue }
+            counts[String(field.dropFirst(4)), default: 0] += 1
+        }
+        return (counts, count - counts.values.reduce(0, +))
     }
 
     static func slices(_ client: HTTPClusterClient) async throws -> [EndpointSlice] {

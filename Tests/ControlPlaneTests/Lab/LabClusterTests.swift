@@ -255,6 +255,8 @@ struct LabClusterTests {
         #expect(demo.succeeded, "\(demo.transcript)")
         #expect(demo.stdout.contains("ClusterIP"))
         #expect(demo.stdout.contains("Two endpoints remain"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("None failed: traffic moved to the pods that remain."), "\(demo.stdout)")
+        #expect(demo.stdout.contains("no answer, the node dropped it"), "\(demo.stdout)")
         #expect(lab.namespaces().isEmpty && lab.processes().isEmpty)
         #expect(try await hostNetworkSnapshot() == before)
     }
