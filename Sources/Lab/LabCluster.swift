@@ -113,11 +113,26 @@ public struct LabCluster: Sendable {
                     "--pod-cidr", topology.podCIDRs(i).map(\.description).joined(separator: ","), "--node-ip", topology.nodeIP(i),
                     "--server", "unix://\(apiSocket)", "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
                     "--root-dir", nodeDirectory(i), "--netns-prefix", topology.podNamespacePrefix(i),
-                    "--proxy-mode", "nftables", "--cluster-cidr", topology.clusterCIDRs.map(\.description).joined(separator: ","),
                 ], stdout: log, stderr: log, grouping: .newSession)
+            try startProxy(node: i)
         }
         try await waitForNodes(until: deadline)
         progress("nodes Ready: \(topology.nodes.map(topology.nodeName).joined(separator: ", "))")
+    }
+
+    /// The node's Service proxy, in the node's namespace, as its own process (so that it can be restarted
+    /// without touching the pods).
+    public func startProxy(node i: Int) throws {
+        guard let nsenter = HostCommandRunner.which("nsenter") else { throw LabError(description: "`nsenter` (util-linux) is not installed") }
+        let log = nodeDirectory(i) + "/proxy.log"
+        _ = try ChildProcess.spawn(
+            nsenter,
+            [
+                "--net=\(NetworkNamespaces.directory)/\(topology.nodeNamespace(i))", "--", executable, "proxy",
+                "--server", "unix://\(apiSocket)", "--hostname-override", topology.nodeName(i),
+                "--cluster-cidr", topology.clusterCIDRs.map(\.description).joined(separator: ","),
+                "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
+            ], stdout: log, stderr: log, grouping: .newSession, truncate: false)
     }
 
     private func waitForAPI(until deadline: ContinuousClock.Instant) async throws {

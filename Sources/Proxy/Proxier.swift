@@ -50,12 +50,14 @@ public final class Proxier: Sendable {
     let runner: any CommandRunner
     let logger: Logger
     private let caches = Mutex(Caches())
-    private let applied = Mutex<[IPFamily: String]>([:])
+    /// What the kernel has, per family, as far as this proxier knows (nil: unknown, the next sync is full).
+    private let applied = Mutex<[IPFamily: NFTablesModel]>([:])
+    private let adopted = Mutex(false)
     private let lastSkipped = Mutex<Set<SkippedObject>>([])
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
-    /// Syncs done and syncs that reached the kernel, for tests and metrics.
-    public let counters = Mutex<(syncs: Int, programmed: Int, failures: Int)>((0, 0, 0))
+    /// Syncs done, transactions sent (full and partial) and failures, for tests and metrics.
+    public let counters = Mutex<(syncs: Int, full: Int, partial: Int, failures: Int)>((0, 0, 0, 0))
 
     public init(client: any ClusterClient, configuration: ProxierConfiguration, runner: any CommandRunner = HostCommandRunner(), logger: Logger = Logger(label: "switchboard.proxy")) {
         self.client = client
@@ -126,16 +128,33 @@ public final class Proxier: Sendable {
         }
         guard let snapshot else { return }
         counters.withLock { $0.syncs += 1 }
+        await adoptExistingTables()
         var skipped: Set<SkippedObject> = []
         for family in configuration.families {
             let state = ProxyState.build(services: snapshot.services, slices: snapshot.slices, family: family, nodeName: configuration.nodeName)
             skipped.formUnion(state.skipped)
-            let text = NFTablesRuleset.render(state, family: family, configuration: configuration.rules)
-            if !snapshot.force && applied.withLock({ $0[family] }) == text { continue }
+            let model = NFTablesModel(state, family: family, configuration: configuration.rules)
+            // A periodic resync reads what the kernel really has, so that drift (a rule or element changed behind
+            // our back) is repaired by the same difference; a table it cannot read back is rewritten whole.
+            let known = snapshot.force ? await kernelModel(family) : applied.withLock { $0[family] }
+            var text: String
+            var full = false
+            if let known, let difference = NFTablesRuleset.difference(from: known, to: model) {
+                text = difference
+            } else {
+                text = NFTablesRuleset.render(model)
+                full = true
+            }
+            if text.isEmpty { continue }  // nothing changed: no kernel call
             do {
                 try await runner.check(["nft", "-f", "-"], stdin: text)
-                applied.withLock { $0[family] = text }
-                counters.withLock { $0.programmed += 1 }
+                applied.withLock { $0[family] = model }
+                counters.withLock { if full { $0.full += 1 } else { $0.partial += 1 } }
+                if full {
+                    logger.info("full sync of the \(family == .ipv4 ? "ip" : "ip6") table: \(model.serviceCount) service ports, \(model.endpointCount) endpoints")
+                } else {
+                    logger.debug("partial sync: \(text.split(separator: "\n").count) operations")
+                }
             } catch {
                 counters.withLock { $0.failures += 1 }
                 applied.withLock { $0[family] = nil }
@@ -147,6 +166,24 @@ public final class Proxier: Sendable {
             return old
         }
         for object in skipped.subtracting(previous) { logger.warning("not programmed: \(object)") }
+    }
+
+    /// Once, before the first sync: takes over tables that an earlier run (same configuration) left, so that a
+    /// restart rewrites nothing that is still right.
+    private func adoptExistingTables() async {
+        guard adopted.withLock({ done in defer { done = true }; return !done }) else { return }
+        for family in configuration.families {
+            guard let model = await kernelModel(family) else { continue }
+            applied.withLock { $0[family] = model }
+            logger.info("adopted the existing \(family == .ipv4 ? "ip" : "ip6") \(NFTablesRuleset.tableName) table (\(model.serviceCount) service ports)")
+        }
+    }
+
+    /// The table as the kernel has it, when it is one this layout wrote for this configuration.
+    private func kernelModel(_ family: IPFamily) async -> NFTablesModel? {
+        let words = family == .ipv4 ? "ip" : "ip6"
+        guard let listing = try? await runner.run(["nft", "list", "table", words, NFTablesRuleset.tableName]), listing.succeeded else { return nil }
+        return NFTablesModel.parse(listing: listing.stdout, family: family, configuration: configuration.rules)
     }
 
     /// Removes this proxier's tables.

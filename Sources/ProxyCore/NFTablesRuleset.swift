@@ -18,7 +18,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     }
 }
 
-/// The nftables ruleset of one address family, as text for `nft -f`.
+/// The nftables ruleset of one address family, as text for `nft -f`: whole (a full sync) or as the difference
+/// between two models (a partial sync).
 ///
 /// The layout keeps the number of chains constant, whatever the number of Services (the measured layout C of
 /// the data-plane reference: kube-proxy's chain per Service and per endpoint costs the kernel quadratic time to
@@ -28,7 +29,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
 ///   number of endpoints; one lookup per packet, at 10 Services or 30,000.
 /// - `endpoints-N`: marks traffic to masquerade, then DNATs to `backends-N`[ClusterIP . protocol . port .
 ///   `numgen random mod N`], one element per endpoint: an even random choice.
-/// - `no-endpoints`: Service ports without endpoints, rejected at once (connection refused, not a timeout).
+/// - `no-endpoints`: Service ports without endpoints, rejected at once (connection refused, not a timeout), or
+///   dropped for `internalTrafficPolicy: Local` with endpoints on other nodes only.
 /// - after DNAT, a packet still addressed to a ClusterIP is on a port the Service does not define and is
 ///   rejected; one to a service-CIDR address no Service holds is dropped.
 /// - from outside the cluster (not a pod, not this node), traffic to the service CIDR is dropped.
@@ -43,55 +45,33 @@ public enum NFTablesRuleset {
         family == .ipv4 ? ("ip", "ipv4_addr", "ip", "icmp type port-unreachable") : ("ip6", "ipv6_addr", "ip6", "icmpv6 type port-unreachable")
     }
 
+    /// A full sync of `state`.
+    public static func render(_ state: ProxyState, family: IPFamily, configuration: ProxyConfiguration) -> String {
+        render(NFTablesModel(state, family: family, configuration: configuration))
+    }
+
     /// One transaction that replaces the table whole: `nft -f` applies it atomically, so packets see the old
     /// rules or the new ones, never a mix; established connections keep their conntrack NAT bindings.
-    public static func render(_ state: ProxyState, family: IPFamily, configuration: ProxyConfiguration) -> String {
-        let w = words(family)
+    public static func render(_ model: NFTablesModel) -> String {
+        let w = words(model.family)
         let table = "\(w.table) \(tableName)"
-        let ports = state.servicePorts.filter { $0.clusterIP.family == family }
-        let counts = Set(ports.map(\.endpoints.count).filter { $0 > 0 }).sorted()
-        let clusterCIDRs = configuration.clusterCIDRs.filter { $0.family == family }
-        let serviceCIDRs = configuration.serviceCIDRs.filter { $0.family == family }
         var out: [String] = []
         out.append("add table \(table)")
         out.append("delete table \(table)")
         out.append("table \(table) {")
-
-        func element(_ p: ServicePortState) -> String { "\(p.clusterIP) . \(p.transport) . \(p.port)" }
+        out.append("\tcomment \"\(configurationTag(model.configuration, model.family))\"")
         func list(_ items: [String]) -> String { items.isEmpty ? "" : "\t\telements = { " + items.joined(separator: ",\n\t\t\t") + " }\n" }
+        func pairs(_ map: [String: String]) -> [String] { map.keys.sorted().map { "\($0) : \(map[$0]!)" } }
 
-        out.append("\tset cluster-ips {\n\t\ttype \(w.address)\n" + list(Array(Set(ports.map { $0.clusterIP.description })).sorted()) + "\t}")
-        out.append(
-            "\tmap service-ips {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n"
-                + list(ports.filter { !$0.endpoints.isEmpty }.map { "\(element($0)) : goto endpoints-\($0.endpoints.count)" }) + "\t}")
-        out.append(
-            "\tmap no-endpoints {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n"
-                + list(ports.filter { $0.endpoints.isEmpty }.map { "\(element($0)) : \($0.dropWhenEmpty ? "drop" : "goto reject-service")" }) + "\t}")
-        var hairpins: Set<String> = []
-        for n in counts {
-            var elements: [String] = []
-            for p in ports where p.endpoints.count == n {
-                for (slot, endpoint) in p.endpoints.enumerated() {
-                    elements.append("\(element(p)) . \(slot) : \(endpoint.address) . \(endpoint.port)")
-                    hairpins.insert("\(endpoint.address) . \(endpoint.address)")
-                }
-            }
-            out.append(
-                "\tmap backends-\(n) {\n\t\ttypeof \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) : \(w.match) daddr . th dport\n"
-                    + list(elements) + "\t}")
+        out.append("\tset cluster-ips {\n\t\ttype \(w.address)\n" + list(model.clusterIPs.sorted()) + "\t}")
+        out.append("\tmap service-ips {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n" + list(pairs(model.serviceIPs)) + "\t}")
+        out.append("\tmap no-endpoints {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n" + list(pairs(model.noEndpoints)) + "\t}")
+        for n in model.counts {
+            out.append("\tmap backends-\(n) {\n\t\t\(backendsType(n, w))\n" + list(pairs(model.backends[n] ?? [:])) + "\t}")
         }
-        out.append("\tset hairpin {\n\t\ttype \(w.address) . \(w.address)\n" + list(hairpins.sorted()) + "\t}")
-
-        // Which sources are masqueraded: all, or those that are not pods (the node itself, other nodes).
-        let markRule: String
-        if configuration.masqueradeAll || clusterCIDRs.isEmpty {
-            markRule = configuration.masqueradeAll ? "\t\tmeta mark set meta mark | \(masqueradeMark)" : ""
-        } else {
-            markRule = "\t\t\(w.match) saddr != { \(clusterCIDRs.map(\.description).joined(separator: ", ")) } meta mark set meta mark | \(masqueradeMark)"
-        }
-        for n in counts {
-            out.append("\tchain endpoints-\(n) {\n" + (markRule.isEmpty ? "" : markRule + "\n")
-                + "\t\tdnat \(w.match) to \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) map @backends-\(n)\n\t}")
+        out.append("\tset hairpin {\n\t\ttype \(w.address) . \(w.address)\n" + list(model.hairpin.sorted()) + "\t}")
+        for n in model.counts {
+            out.append("\tchain endpoints-\(n) {\n" + endpointRules(n, model).map { "\t\t\($0)\n" }.joined() + "\t}")
         }
         out.append("\tchain services {\n\t\t\(w.match) daddr . meta l4proto . th dport vmap @service-ips\n\t}")
         out.append("\tchain reject-service {\n\t\treject with \(w.icmp)\n\t}")
@@ -102,6 +82,8 @@ public enum NFTablesRuleset {
                 + "\t\tct status dnat \(w.match) saddr . \(w.match) daddr @hairpin masquerade\n"
                 + "\t\tmeta mark & \(masqueradeMark) == \(masqueradeMark) masquerade\n\t}")
 
+        let clusterCIDRs = model.configuration.clusterCIDRs.filter { $0.family == model.family }
+        let serviceCIDRs = model.configuration.serviceCIDRs.filter { $0.family == model.family }
         // After DNAT: what still goes to a ClusterIP had no endpoints or no such port; what goes to the service
         // CIDR but no ClusterIP belongs to no Service.
         var check = ["\t\t\(w.match) daddr . meta l4proto . th dport vmap @no-endpoints", "\t\t\(w.match) daddr @cluster-ips goto reject-service"]
@@ -110,13 +92,91 @@ public enum NFTablesRuleset {
         out.append("\tchain filter-forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new jump service-checks\n\t}")
         out.append("\tchain filter-output {\n\t\ttype filter hook output priority filter; policy accept;\n\t\tct state new jump service-checks\n\t}")
         // Before DNAT: the seed's promise that ClusterIPs are internal, even for a host with a route to them.
-        if !configuration.allowExternalClusterIP, !clusterCIDRs.isEmpty, !serviceCIDRs.isEmpty {
+        if !model.configuration.allowExternalClusterIP, !clusterCIDRs.isEmpty, !serviceCIDRs.isEmpty {
             out.append(
                 "\tchain filter-prerouting {\n\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n"
                     + "\t\t\(w.match) daddr { \(serviceCIDRs.map(\.description).joined(separator: ", ")) } \(w.match) saddr != { \(clusterCIDRs.map(\.description).joined(separator: ", ")) } drop\n\t}")
         }
         out.append("}")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Names the configuration the table's fixed rules were written for: a restarted proxier with the same
+    /// configuration adopts the table and syncs only elements.
+    public static func configurationTag(_ configuration: ProxyConfiguration, _ family: IPFamily) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let text = "\(family == .ipv4 ? 4 : 6)|\(configuration.clusterCIDRs)|\(configuration.serviceCIDRs)|\(configuration.masqueradeAll)|\(configuration.allowExternalClusterIP)|layout-1"
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return "switchboard configuration \(String(hash, radix: 16))"
+    }
+
+    static func backendsType(_ n: Int, _ w: (table: String, address: String, match: String, icmp: String)) -> String {
+        "typeof \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) : \(w.match) daddr . th dport"
+    }
+
+    /// The rules of `endpoints-N`: the masquerade decision, then the DNAT.
+    static func endpointRules(_ n: Int, _ model: NFTablesModel) -> [String] {
+        let w = words(model.family)
+        let clusterCIDRs = model.configuration.clusterCIDRs.filter { $0.family == model.family }
+        var rules: [String] = []
+        if model.configuration.masqueradeAll {
+            rules.append("meta mark set meta mark | \(masqueradeMark)")
+        } else if !clusterCIDRs.isEmpty {
+            // Not from a pod (the node itself, another node): masqueraded, so that the reply comes back here.
+            rules.append("\(w.match) saddr != { \(clusterCIDRs.map(\.description).joined(separator: ", ")) } meta mark set meta mark | \(masqueradeMark)")
+        }
+        rules.append("dnat \(w.match) to \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) map @backends-\(n)")
+        return rules
+    }
+
+    /// A partial sync from `old` (what the kernel has) to `new`: element deletes and adds, and the chain and map
+    /// of an endpoint count that comes into use. Nil when the two differ in more than elements (a full sync
+    /// is needed). Empty when nothing changed: no kernel call at all.
+    public static func difference(from old: NFTablesModel, to new: NFTablesModel) -> String? {
+        guard old.family == new.family, old.configuration == new.configuration else { return nil }
+        let w = words(new.family)
+        let table = "\(w.table) \(tableName)"
+        var adds: [String] = []
+        var deletes: [String] = []
+        func diffSet(_ name: String, _ a: Set<String>, _ b: Set<String>) {
+            let removed = a.subtracting(b).sorted()
+            let added = b.subtracting(a).sorted()
+            if !removed.isEmpty { deletes.append("delete element \(table) \(name) { \(removed.joined(separator: ", ")) }") }
+            if !added.isEmpty { adds.append("add element \(table) \(name) { \(added.joined(separator: ", ")) }") }
+        }
+        func diffMap(_ name: String, _ a: [String: String], _ b: [String: String]) {
+            // A changed value is a delete and an add: nft has no element replace.
+            let removed = a.keys.filter { b[$0] != a[$0] }.sorted()
+            let added = b.keys.filter { a[$0] != b[$0] }.sorted()
+            if !removed.isEmpty { deletes.append("delete element \(table) \(name) { \(removed.joined(separator: ", ")) }") }
+            if !added.isEmpty { adds.append("add element \(table) \(name) { \(added.map { "\($0) : \(b[$0]!)" }.joined(separator: ", ")) }") }
+        }
+        var lines: [String] = []
+        // New endpoint counts: their map and chain exist before any verdict points to them.
+        for n in new.counts where old.backends[n] == nil {
+            lines.append("add map \(table) backends-\(n) { \(backendsType(n, w)); }")
+            lines.append("add chain \(table) endpoints-\(n)")
+            // It may linger from an earlier use of this count: its rules are written again, not appended.
+            lines.append("flush chain \(table) endpoints-\(n)")
+            for rule in endpointRules(n, new) { lines.append("add rule \(table) endpoints-\(n) \(rule)") }
+        }
+        // Verdicts first (away from what is removed), then what they point to; adds after deletes, so that a
+        // changed element is never present twice.
+        diffMap("service-ips", old.serviceIPs, new.serviceIPs)
+        diffMap("no-endpoints", old.noEndpoints, new.noEndpoints)
+        diffSet("cluster-ips", old.clusterIPs, new.clusterIPs)
+        for n in Set(old.counts).union(new.counts).sorted() {
+            diffMap("backends-\(n)", old.backends[n] ?? [:], new.backends[n] ?? [:])
+        }
+        diffSet("hairpin", old.hairpin, new.hairpin)
+        // The service-ips deletes must precede backends deletes and the adds follow: order the two lists so.
+        lines += deletes + adds
+        // An endpoint count no longer in use keeps its (empty) chain and map until the next full sync, so that
+        // nothing in flight can jump to a chain that is gone.
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
     /// Removes the table (proxier shutdown with cleanup; `lab down` needs nothing, the namespace goes).

@@ -14,7 +14,7 @@ import Lab
 struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "A closed-world cluster on this machine, in network namespaces.",
-        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self])
+        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self, LabRestartProxyCommand.self])
 }
 
 struct LabOptions: ParsableArguments {
@@ -136,5 +136,26 @@ struct LabExecCommand: AsyncParsableCommand {
         let cArgs: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
         execv(ip, cArgs)
         throw CommandLineError("cannot run \(command[0]): \(String(cString: strerror(errno)))")
+    }
+}
+
+struct LabRestartProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restart-proxy", abstract: "Start a node's Service proxy again (after it was stopped or killed).")
+
+    @OptionGroup var options: LabOptions
+
+    @Option(help: "The node's number.")
+    var node = 1
+
+    func run() async throws {
+        guard getuid() == 0 else { throw CommandLineError("the lab needs root (run it with sudo)") }
+        let lab = try options.existingCluster()
+        guard lab.topology.nodes.contains(node) else { throw CommandLineError("lab \(options.name) has no node \(node)") }
+        do {
+            try lab.startProxy(node: node)
+        } catch {
+            throw CommandLineError("\(error)")
+        }
     }
 }

@@ -136,4 +136,97 @@ struct ProxyTrafficTests {
             })
         }
     }
+
+    /// The proxier's processes on node 1 of `lab`.
+    static func proxyPIDs(_ lab: LabHarness) -> [Int32] {
+        lab.processes().filter { $0.contains(" proxy ") && $0.contains("\(lab.name)-node1 ") }.compactMap { Int32($0.prefix { $0 != ":" }) }
+    }
+
+    @Test func restartingTheProxierKeepsConnectionsAndRules() async throws {
+        try await withLab { lab in
+            let node1 = "\(lab.name)-node1"
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: [Self.services, Self.pod("e1", node: "\(lab.name)-node2")].joined(separator: "\n---\n")).succeeded)
+            #expect(try await eventually(within: .seconds(30)) {
+                try await lab.jsonpath("pod/e1", #"{.status.conditions[?(@.type=="Ready")].status}"#) == "True"
+            })
+            let ip = try await lab.jsonpath("svc/echo", "{.spec.clusterIP}")
+            let gate = lab.scratch.appendingPathComponent("go").path
+            // One TCP connection through the ClusterIP, held open across the restarts: a greeting now, a second
+            // answer only after the test says go.
+            let holder = """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: holder}
+                spec:
+                  nodeName: \(node1)
+                  restartPolicy: Never
+                  containers:
+                  - name: main
+                    command: [bash, -c, 'exec 3<>/dev/tcp/\(ip)/80; read -r a <&3; echo "first $a"; while [ ! -e \(gate) ]; do sleep 0.05; done; echo again >&3; read -r b <&3; echo "second $b"']
+                """
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: holder).succeeded)
+            #expect(try await eventually(within: .seconds(30)) { try await lab.kubectl("logs", "holder").stdout.contains("first pod=e1") })
+            let before = try await lab.exec("node/node1", ["nft", "list", "table", "ip", "switchboard"])
+
+            // SIGTERM, then kill -9; each time a new proxier starts and adopts the table.
+            for signal in [SIGTERM, SIGKILL] {
+                let pids = Self.proxyPIDs(lab)
+                #expect(pids.count == 1, "\(lab.processes())")
+                for pid in pids { kill(pid, signal) }
+                #expect(await eventually(within: .seconds(10)) { Self.proxyPIDs(lab).isEmpty })
+                let restarted = try await lab.switchboard(["lab", "restart-proxy", "--name", lab.name, "--node", "1"])
+                #expect(restarted.succeeded, "\(restarted.transcript)")
+                let log = lab.directory + "/node1/proxy.log"
+                #expect(await eventually(within: .seconds(10)) {
+                    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    return text.components(separatedBy: "adopted the existing ip switchboard table").count - 1 == (signal == SIGTERM ? 1 : 2)
+                }, "the new proxier adopts the table")
+            }
+            let log = (try? String(contentsOfFile: lab.directory + "/node1/proxy.log", encoding: .utf8)) ?? ""
+            let afterAdoption = log.components(separatedBy: "adopted the existing ip switchboard table").dropFirst().joined()
+            #expect(!afterAdoption.contains("full sync"), "a restarted proxier rewrites nothing: \(log)")
+            let after = try await lab.exec("node/node1", ["nft", "list", "table", "ip", "switchboard"])
+            #expect(after.stdout == before.stdout)
+
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
+            #expect(try await eventually(within: .seconds(10)) { try await lab.kubectl("logs", "holder").stdout.contains("second pod=e1") },
+                "the connection survived both restarts")
+        }
+    }
+
+    /// 20 selector-less Services with hand-written EndpointSlices of 0 to 3 endpoints.
+    static func manualServices() -> String {
+        var documents: [String] = []
+        for i in 0..<20 {
+            documents.append("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s\(i)}
+                spec:
+                  ports: [{port: \(80 + i)}]
+                """)
+            let endpoints = (0..<(i % 4)).map { "{addresses: [10.244.9.\(i * 4 + $0 + 1)], conditions: {ready: true}}" }.joined(separator: ", ")
+            documents.append("""
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: s\(i)-1, labels: {kubernetes.io/service-name: s\(i)}}
+                addressType: IPv4
+                ports: [{name: "", port: 8080, protocol: TCP}]
+                endpoints: [\(endpoints)]
+                """)
+        }
+
+        return documents.joined(separator: "\n---\n")
+    }
+
+    @Test func aRulesetRoundTripsThroughTheKernel() async throws {
+        try await withLab(nodes: 1) { lab in
+            let applied = try await lab.kubectl("apply", "-f", "-", stdin: Self.manualServices())
+            #expect(applied.succeeded, "\(applied.transcript)")
+            #expect(try await eventually(within: .seconds(10)) {
+                let listing = try await lab.exec("node/node1", ["nft", "list", "map", "ip", "switchboard", "backends-3"])
+                return listing.stdout.contains("10.244.9.") && listing.stdout.components(separatedBy: " : 10.244.9.").count - 1 == 15
+            }, "five Services with 3 endpoints each")
+        }
+    }
 }
