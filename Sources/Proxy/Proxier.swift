@@ -41,6 +41,10 @@ public final class Proxier: Sendable {
     struct Caches {
         var services: [String: Service] = [:]
         var slices: [String: EndpointSlice] = [:]
+        /// Slice keys by the `namespace/name` of the Service that owns them.
+        var slicesByService: [String: Set<String>] = [:]
+        /// Services whose ports or endpoints changed since the last sync.
+        var dirty: Set<String> = []
         var synced: Set<String> = []
         var forceFull = false
     }
@@ -50,8 +54,12 @@ public final class Proxier: Sendable {
     let runner: any CommandRunner
     let logger: Logger
     private let caches = Mutex(Caches())
-    /// What the kernel has, per family, as far as this proxier knows (nil: unknown, the next sync is full).
-    private let applied = Mutex<[IPFamily: NFTablesModel]>([:])
+    /// The desired table per family, kept Service by Service.
+    private let models: Mutex<[IPFamily: IncrementalModel]>
+    /// Families whose kernel table matches the model (otherwise the next sync compares with the kernel or
+    /// writes the table whole).
+    private let known = Mutex<Set<IPFamily>>([])
+    private let skippedByService = Mutex<[String: [SkippedObject]]>([:])
     private let adopted = Mutex(false)
     private let lastSkipped = Mutex<Set<SkippedObject>>([])
     private let wake: AsyncStream<Void>
@@ -64,6 +72,7 @@ public final class Proxier: Sendable {
         self.configuration = configuration
         self.runner = runner
         self.logger = logger
+        models = Mutex(Dictionary(uniqueKeysWithValues: configuration.families.map { ($0, IncrementalModel(family: $0, configuration: configuration.rules)) }))
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -88,13 +97,34 @@ public final class Proxier: Sendable {
 
     private func update<T: APIObject>(_ event: ReflectorEvent<T>, into path: WritableKeyPath<Caches, [String: T]>, informer: String) {
         func key(_ o: T) -> String { "\(o.metadata.namespace ?? "")/\(o.metadata.name ?? "")" }
+        /// The Service a change touches: the Service itself, or a slice's owner.
+        func owner(_ o: T) -> String? {
+            if o is Service { return key(o) }
+            return o.metadata.labels?["kubernetes.io/service-name"].map { "\(o.metadata.namespace ?? "")/\($0)" }
+        }
         caches.withLock { c in
+            func index(_ o: T, present: Bool) {
+                guard o is EndpointSlice, let service = owner(o) else { return }
+                if present { c.slicesByService[service, default: []].insert(key(o)) } else { c.slicesByService[service]?.remove(key(o)) }
+            }
             switch event {
             case .replaced(let all):
+                for o in c[keyPath: path].values { if let k = owner(o) { c.dirty.insert(k) }; index(o, present: false) }
                 c[keyPath: path] = Dictionary(all.map { (key($0), $0) }, uniquingKeysWith: { $1 })
+                for o in all { if let k = owner(o) { c.dirty.insert(k) }; index(o, present: true) }
                 c.synced.insert(informer)
-            case .added(let o), .modified(let o): c[keyPath: path][key(o)] = o
-            case .deleted(let o): c[keyPath: path][key(o)] = nil
+            case .added(let o), .modified(let o):
+                if let previous = c[keyPath: path][key(o)] {
+                    if let k = owner(previous) { c.dirty.insert(k) }
+                    index(previous, present: false)
+                }
+                c[keyPath: path][key(o)] = o
+                index(o, present: true)
+                if let k = owner(o) { c.dirty.insert(k) }
+            case .deleted(let o):
+                c[keyPath: path][key(o)] = nil
+                index(o, present: false)
+                if let k = owner(o) { c.dirty.insert(k) }
             }
         }
         wakeContinuation.yield()
@@ -119,53 +149,80 @@ public final class Proxier: Sendable {
         }
     }
 
-    /// One sync: desired state → ruleset per family → `nft -f` where it changed (or a full resync is due).
+    /// One sync: the changed Services' desired state → the difference of each family's table → one `nft -f`
+    /// per family where something changed (the whole table when the kernel's is unknown).
     public func sync() async {
-        let snapshot = caches.withLock { c -> (services: [Service], slices: [EndpointSlice], force: Bool)? in
+        let snapshot = caches.withLock { c -> (changed: [(key: String, service: Service?, slices: [EndpointSlice])], force: Bool)? in
             guard c.synced.isSuperset(of: ["services", "endpointslices"]) else { return nil }
-            defer { c.forceFull = false }
-            return (Array(c.services.values), Array(c.slices.values), c.forceFull)
+            defer {
+                c.forceFull = false
+                c.dirty.removeAll(keepingCapacity: true)
+            }
+            let changed = c.dirty.map { key in
+                (key, c.services[key], (c.slicesByService[key] ?? []).compactMap { c.slices[$0] })
+            }
+            return (changed, c.forceFull)
         }
         guard let snapshot else { return }
         counters.withLock { $0.syncs += 1 }
         await adoptExistingTables()
-        var skipped: Set<SkippedObject> = []
         for family in configuration.families {
-            let state = ProxyState.build(services: snapshot.services, slices: snapshot.slices, family: family, nodeName: configuration.nodeName)
-            skipped.formUnion(state.skipped)
-            let model = NFTablesModel(state, family: family, configuration: configuration.rules)
-            // A periodic resync reads what the kernel really has, so that drift (a rule or element changed behind
-            // our back) is repaired by the same difference; a table it cannot read back is rewritten whole.
-            let known = snapshot.force ? await kernelModel(family) : applied.withLock { $0[family] }
+            var updates: [(key: String, ports: [ServicePortState])] = []
+            for (key, service, slices) in snapshot.changed {
+                guard let service else {
+                    updates.append((key, []))
+                    skippedByService.withLock { $0[key] = nil }
+                    continue
+                }
+                let state = ProxyState.build(services: [service], slices: slices, family: family, nodeName: configuration.nodeName)
+                updates.append((key, state.servicePorts))
+                let previous = skippedByService.withLock { all -> [SkippedObject] in
+                    defer { all[key] = state.skipped.isEmpty ? nil : state.skipped }
+                    return all[key] ?? []
+                }
+                for object in state.skipped where !previous.contains(object) { logger.warning("not programmed: \(object)") }
+            }
+            let whole = snapshot.force || !known.withLock { $0.contains(family) }
+            // The whole model is copied only when it is needed: a copy of 30,000 Services is not free.
+            let (change, model) = models.withLock { models -> (IncrementalModel.Change, NFTablesModel?) in
+                let change = models[family]!.update(updates)
+                return (change, whole ? models[family]!.model : nil)
+            }
             var text: String
             var full = false
-            if let known, let difference = NFTablesRuleset.difference(from: known, to: model) {
-                text = difference
+            if let model {
+                // A periodic resync reads what the kernel really has, so that drift (an element changed behind
+                // our back) is repaired by a difference; a table it cannot read back is written whole.
+                if let kernel = await kernelModel(family), let difference = NFTablesRuleset.difference(from: kernel, to: model) {
+                    text = difference
+                } else {
+                    text = NFTablesRuleset.render(model)
+                    full = true
+                }
             } else {
-                text = NFTablesRuleset.render(model)
-                full = true
+                // The configuration is fixed for a proxier's life, so a difference of elements always exists.
+                text = NFTablesRuleset.difference(from: change.before, to: change.after, existingCounts: change.existingCounts) ?? ""
             }
-            if text.isEmpty { continue }  // nothing changed: no kernel call
+            if text.isEmpty {
+                known.withLock { _ = $0.insert(family) }
+                continue  // nothing changed: no kernel call
+            }
             do {
                 try await runner.check(["nft", "-f", "-"], stdin: text)
-                applied.withLock { $0[family] = model }
+                known.withLock { _ = $0.insert(family) }
                 counters.withLock { if full { $0.full += 1 } else { $0.partial += 1 } }
-                if full {
+                if full, let model {
                     logger.info("full sync of the \(family == .ipv4 ? "ip" : "ip6") table: \(model.serviceCount) service ports, \(model.endpointCount) endpoints")
                 } else {
                     logger.debug("partial sync: \(text.split(separator: "\n").count) operations")
                 }
             } catch {
                 counters.withLock { $0.failures += 1 }
-                applied.withLock { $0[family] = nil }
+                known.withLock { _ = $0.remove(family) }
                 logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") table failed (retried at the next sync): \(error)")
+                caches.withLock { $0.forceFull = true }
             }
         }
-        let previous = lastSkipped.withLock { old -> Set<SkippedObject> in
-            defer { old = skipped }
-            return old
-        }
-        for object in skipped.subtracting(previous) { logger.warning("not programmed: \(object)") }
     }
 
     /// Once, before the first sync: takes over tables that an earlier run (same configuration) left, so that a
@@ -174,7 +231,6 @@ public final class Proxier: Sendable {
         guard adopted.withLock({ done in defer { done = true }; return !done }) else { return }
         for family in configuration.families {
             guard let model = await kernelModel(family) else { continue }
-            applied.withLock { $0[family] = model }
             logger.info("adopted the existing \(family == .ipv4 ? "ip" : "ip6") \(NFTablesRuleset.tableName) table (\(model.serviceCount) service ports)")
         }
     }

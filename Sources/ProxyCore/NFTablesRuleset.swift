@@ -135,7 +135,9 @@ public enum NFTablesRuleset {
     /// A partial sync from `old` (what the kernel has) to `new`: element deletes and adds, and the chain and map
     /// of an endpoint count that comes into use. Nil when the two differ in more than elements (a full sync
     /// is needed). Empty when nothing changed: no kernel call at all.
-    public static func difference(from old: NFTablesModel, to new: NFTablesModel) -> String? {
+    /// `existingCounts`: endpoint counts whose chain and map the kernel has already, when `old` holds only part
+    /// of the table (an incremental sync); by default those of `old`.
+    public static func difference(from old: NFTablesModel, to new: NFTablesModel, existingCounts: Set<Int>? = nil) -> String? {
         guard old.family == new.family, old.configuration == new.configuration else { return nil }
         let w = words(new.family)
         let table = "\(w.table) \(tableName)"
@@ -156,7 +158,8 @@ public enum NFTablesRuleset {
         }
         var lines: [String] = []
         // New endpoint counts: their map and chain exist before any verdict points to them.
-        for n in new.counts where old.backends[n] == nil {
+        let existing = existingCounts ?? Set(old.counts)
+        for n in new.counts where !existing.contains(n) {
             lines.append("add map \(table) backends-\(n) { \(backendsType(n, w)); }")
             lines.append("add chain \(table) endpoints-\(n)")
             // It may linger from an earlier use of this count: its rules are written again, not appended.

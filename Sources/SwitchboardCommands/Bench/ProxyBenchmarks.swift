@@ -1,0 +1,189 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import HostNetwork
+import IPAM
+import KubeAPI
+import ProxyCore
+
+/// `switchboard bench proxy`: programming nftables for synthetic Services, and connecting through them, in a
+/// network namespace of its own.
+struct ProxyBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "nftables programming (cold sync, one change, no-op) and connect time at 10 to 30,000 Services (needs root).",
+        discussion: """
+            Everything happens in a network namespace the benchmark creates (sb-bench-proxy-PID) and removes: \
+            Services with 2 endpoints each, an echo server on the namespace's loopback as every endpoint, and a \
+            client connecting through one ClusterIP.
+            """)
+
+    @Flag(help: "Print results as JSON.")
+    var json = false
+
+    @Option(help: "Connections timed per connect-time figure.")
+    var connections = 2000
+
+    func run() async throws {
+        guard getuid() == 0 else { throw CommandLineError("the proxy benchmark creates a network namespace and needs root (run it with sudo)") }
+        // The node (rules, client) and a pod namespace behind a veth pair, both created here and removed on
+        // every exit path.
+        let namespace = "sb-bench-proxy-\(getpid())"
+        let backend = "sb-bench-pod-\(getpid())"
+        let namespaces = NetworkNamespaces()
+        var server: ChildProcess?
+        func cleanUp() async {
+            if let server { await server.stop(signal: SIGKILL) }
+            try? await namespaces.delete(namespace)
+            try? await namespaces.delete(backend)
+        }
+        do {
+            try await namespaces.add(namespace)
+            try await namespaces.add(backend)
+            try await namespaces.batch(
+                ["link set lo up", "link add sbbench0 type veth peer name eth0 netns \(backend)", "addr add 10.250.0.1/24 dev sbbench0",
+                 "link set sbbench0 up", "route add 10.96.0.0/12 via 10.250.0.2"], in: namespace)
+            try await namespaces.batch(
+                ["link set lo up", "addr add 10.250.0.2/24 dev eth0", "addr add 10.250.0.3/24 dev eth0", "link set eth0 up"], in: backend)
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(namespace)-echo.log").path
+            server = try ChildProcess.spawn(
+                HostCommandRunner.which("ip") ?? "/usr/sbin/ip",
+                ["netns", "exec", backend, ChildProcess.currentExecutable, "echo", "--tcp", ":8080"],
+                stdout: log, stderr: log, grouping: .newProcessGroup)
+            var report = BenchmarkReport(title: "switchboard bench proxy")
+            report.results = try await ProxyBenchmark(namespace: namespace, namespaces: namespaces, connections: connections).run()
+            await cleanUp()
+            print(try report.render(json: json))
+        } catch {
+            await cleanUp()
+            throw error
+        }
+    }
+}
+
+struct ProxyBenchmark {
+    let namespace: String
+    let namespaces: NetworkNamespaces
+    let connections: Int
+    let clock = ContinuousClock()
+    static let configuration = ProxyConfiguration(clusterCIDRs: [CIDR("10.244.0.0/16")!], serviceCIDRs: [CIDR("10.96.0.0/12")!])
+
+    /// `count` Services (10.96.x.y:80), 2 endpoints each; the first one's are the echo server's two addresses.
+    static func objects(_ count: Int, extra: Int = 0) -> ([Service], [EndpointSlice]) {
+        var services: [Service] = []
+        var slices: [EndpointSlice] = []
+        services.reserveCapacity(count + extra)
+        for i in 0..<(count + extra) {
+            let ip = "10.96.\(i / 250).\(i % 250 + 1)"
+            var service = Service(metadata: ObjectMeta(name: "s\(i)", namespace: "bench"), spec: ServiceSpec(ports: [ServicePort(port: 80)]))
+            service.spec.clusterIP = ip
+            service.spec.clusterIPs = [ip]
+            services.append(service)
+            let addresses = i == 0 ? ["10.250.0.2", "10.250.0.3"] : ["10.244.\(i / 125 % 256).\(i % 125 * 2 + 1)", "10.244.\(i / 125 % 256).\(i % 125 * 2 + 2)"]
+            let endpoints = addresses.map { Endpoint(addresses: [$0], conditions: EndpointConditions(ready: true)) }
+            slices.append(EndpointSlice(
+                metadata: ObjectMeta(name: "s\(i)-1", namespace: "bench", labels: ["kubernetes.io/service-name": "s\(i)"]),
+                addressType: .ipv4, endpoints: endpoints, ports: [EndpointPort(name: "", port: 8080, protocol: .tcp)]))
+        }
+        return (services, slices)
+    }
+
+    /// One Service's ports, as the proxier computes them on a watch event.
+    static func ports(_ service: Service, _ slice: EndpointSlice) -> [ServicePortState] {
+        ProxyState.build(services: [service], slices: [slice], family: .ipv4, nodeName: nil).servicePorts
+    }
+
+    static func model(_ services: [Service], _ slices: [EndpointSlice]) -> NFTablesModel {
+        NFTablesModel(ProxyState.build(services: services, slices: slices, family: .ipv4, nodeName: nil), family: .ipv4, configuration: configuration)
+    }
+
+    func apply(_ text: String) async throws {
+        try await namespaces.runner.check(["ip", "netns", "exec", namespace, "nft", "-f", "-"], stdin: text)
+    }
+
+    /// Average time of one TCP connection (connect, read the answer) through the first Service's ClusterIP.
+    func connectTime() async throws -> Double {
+        let start = clock.now
+        let result = try await namespaces.exec(
+            namespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://10.96.0.1:80", "--count", String(connections), "--timeout", "1"], timeout: .seconds(120))
+        guard result.succeeded else { throw BenchError("connections through the ClusterIP failed: \(result.stderr)") }
+        // Includes the client's process start once, spread over all connections.
+        return (clock.now - start).seconds / Double(connections)
+    }
+
+    func run() async throws -> [BenchmarkResult] {
+        var results: [BenchmarkResult] = []
+        // Connect time with 10 Services, as the baseline.
+        let (tenServices, tenSlices) = Self.objects(10)
+        let small = Self.model(tenServices, tenSlices)
+        try await apply(NFTablesRuleset.render(small))
+        let base = try await connectTime()
+        results.append(BenchmarkResult(name: "connect through a ClusterIP, 10 Services", value: base * 1e6, unit: "µs", detail: "\(connections) connections, connect + answer"))
+
+        for count in [1_000, 10_000, 30_000] {
+            let (services, slices) = Self.objects(count, extra: 1)
+            // Cold: every Service through the change tracker, then the whole table in one transaction.
+            let start = clock.now
+            var tracker = IncrementalModel(family: .ipv4, configuration: Self.configuration)
+            _ = tracker.update((0..<count).map { (key: "bench/s\($0)", ports: Self.ports(services[$0], slices[$0])) })
+            let text = NFTablesRuleset.render(tracker.model)
+            let rendered = clock.now
+            try await apply(text)
+            let total = (clock.now - start).seconds
+            let target: (String, Bool)? = count == 10_000 ? ("≤ 5 s", total <= 5) : count == 30_000 ? ("≤ 15 s", total <= 15) : nil
+            results.append(BenchmarkResult(
+                name: "cold sync, \(count) Services × 2 endpoints", value: total * 1000, unit: "ms", target: target?.0, meetsTarget: target?.1,
+                detail: "state + render \(BenchmarkReport.format1((rendered - start).seconds * 1000)) ms, nft -f \(BenchmarkReport.format1((clock.now - rendered).seconds * 1000)) ms, \(text.utf8.count / 1024) KiB"))
+            guard count >= 10_000 else { continue }
+            // One Service more: from the new object to rules in the kernel (its desired state, the difference,
+            // nft -f), as the proxier does on a watch event.
+            // The objects come with the watch event: in hand before the clock starts.
+            let (newService, newSlice, middle) = (services[count], slices[count], services[count / 2])
+            let addStart = clock.now
+            let added = tracker.update([(key: "bench/s\(count)", ports: Self.ports(newService, newSlice))])
+            let diff = NFTablesRuleset.difference(from: added.before, to: added.after, existingCounts: added.existingCounts) ?? ""
+            try await apply(diff)
+            let add = (clock.now - addStart).seconds
+            results.append(BenchmarkResult(
+                name: "add one Service at \(count)", value: add * 1000, unit: "ms", target: count == 10_000 ? "≤ 15 ms" : nil,
+                meetsTarget: count == 10_000 ? add <= 0.015 : nil, detail: "\(diff.split(separator: "\n").count) operations; kube-proxy nftables: ~141 ms at 10,000"))
+            // One endpoint changes.
+            var changedSlice = slices[count / 2]
+            changedSlice.endpoints[0].addresses = ["10.245.0.1"]
+            let changeStart = clock.now
+            let changed = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
+            let changeDiff = NFTablesRuleset.difference(from: changed.before, to: changed.after, existingCounts: changed.existingCounts) ?? ""
+            try await apply(changeDiff)
+            results.append(BenchmarkResult(
+                name: "change one endpoint at \(count)", value: (clock.now - changeStart).seconds * 1000, unit: "ms",
+                detail: "\(changeDiff.split(separator: "\n").count) operations"))
+            // A sync that finds nothing changed.
+            let noopStart = clock.now
+            let same = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
+            if !same.isEmpty { throw BenchError("an unchanged Service produced a change") }
+            results.append(BenchmarkResult(
+                name: "no-op sync at \(count)", value: (clock.now - noopStart).seconds * 1e6, unit: "µs", detail: "0 kernel calls"))
+            let connect = try await connectTime()
+            results.append(BenchmarkResult(
+                name: "connect through a ClusterIP, \(count) Services", value: connect * 1e6, unit: "µs",
+                target: count == 30_000 ? "≤ 1.1 × the time at 10" : nil, meetsTarget: count == 30_000 ? connect <= base * 1.1 : nil,
+                detail: "\(BenchmarkReport.format1(connect / base))× the time at 10"))
+        }
+        results.append(BenchmarkResult(name: "benchmark peak memory (the proxier's state at 30,000 Services)", value: Self.peakRSS(), unit: "MiB", target: "≤ 150 MB", meetsTarget: Self.peakRSS() <= 150 * 1e6 / 1048576))
+        return results
+    }
+
+    static func peakRSS() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return kib / 1024
+    }
+}
