@@ -199,19 +199,30 @@ public final class Proxier: Sendable {
                     text = NFTablesRuleset.render(model)
                     full = true
                 }
+            } else if let difference = NFTablesRuleset.difference(from: change.before, to: change.after, existingCounts: change.existingCounts) {
+                text = difference
             } else {
-                // The configuration is fixed for a proxier's life, so a difference of elements always exists.
-                text = NFTablesRuleset.difference(from: change.before, to: change.after, existingCounts: change.existingCounts) ?? ""
+                text = NFTablesRuleset.render(models.withLock { $0[family]!.model })
+                full = true
             }
             if text.isEmpty {
                 known.withLock { _ = $0.insert(family) }
                 continue  // nothing changed: no kernel call
             }
             do {
-                try await runner.check(["nft", "-f", "-"], stdin: text)
+                do {
+                    try await runner.check(["nft", "-f", "-"], stdin: text)
+                } catch where !full {
+                    // A partial sync the kernel refused: the table is rewritten whole, in this same sync.
+                    logger.warning("partial sync refused, writing the table whole: \(error)")
+                    text = NFTablesRuleset.render(models.withLock { $0[family]!.model })
+                    full = true
+                    try await runner.check(["nft", "-f", "-"], stdin: text)
+                }
                 known.withLock { _ = $0.insert(family) }
                 counters.withLock { if full { $0.full += 1 } else { $0.partial += 1 } }
-                if full, let model {
+                if full {
+                    let model = models.withLock { $0[family]!.model }
                     logger.info("full sync of the \(family == .ipv4 ? "ip" : "ip6") table: \(model.serviceCount) service ports, \(model.endpointCount) endpoints")
                 } else {
                     logger.debug("partial sync: \(text.split(separator: "\n").count) operations")

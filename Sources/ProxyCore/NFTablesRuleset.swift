@@ -38,6 +38,10 @@ public struct ProxyConfiguration: Sendable, Hashable {
 ///   node's connection tracking.
 public enum NFTablesRuleset {
     public static let tableName = "switchboard"
+    /// Endpoint counts whose chain and map a full sync creates whether in use or not, so that a partial sync
+    /// never has to create one (nftables 1.0.6 cannot add a rule that uses a `typeof` map of a table it read
+    /// back from the kernel: "conflicting protocols specified: ip vs. th"). A larger count needs a full sync.
+    public static let preparedCounts = 1...32
     static let masqueradeMark = "0x4000"
 
     /// The `nft` family keyword and address type of `family`.
@@ -66,11 +70,12 @@ public enum NFTablesRuleset {
         out.append("\tset cluster-ips {\n\t\ttype \(w.address)\n" + list(model.clusterIPs.sorted()) + "\t}")
         out.append("\tmap service-ips {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n" + list(pairs(model.serviceIPs)) + "\t}")
         out.append("\tmap no-endpoints {\n\t\ttype \(w.address) . inet_proto . inet_service : verdict\n" + list(pairs(model.noEndpoints)) + "\t}")
-        for n in model.counts {
+        let counts = Array(Set(model.counts).union(preparedCounts)).sorted()
+        for n in counts {
             out.append("\tmap backends-\(n) {\n\t\t\(backendsType(n, w))\n" + list(pairs(model.backends[n] ?? [:])) + "\t}")
         }
         out.append("\tset hairpin {\n\t\ttype \(w.address) . \(w.address)\n" + list(model.hairpin.sorted()) + "\t}")
-        for n in model.counts {
+        for n in counts {
             out.append("\tchain endpoints-\(n) {\n" + endpointRules(n, model).map { "\t\t\($0)\n" }.joined() + "\t}")
         }
         out.append("\tchain services {\n\t\t\(w.match) daddr . meta l4proto . th dport vmap @service-ips\n\t}")
@@ -158,7 +163,9 @@ public enum NFTablesRuleset {
         }
         var lines: [String] = []
         // New endpoint counts: their map and chain exist before any verdict points to them.
-        let existing = existingCounts ?? Set(old.counts)
+        let existing = (existingCounts ?? Set(old.counts)).union(preparedCounts)
+        // A count that no full sync prepared: only a full sync can bring its chain (see `preparedCounts`).
+        if new.counts.contains(where: { !existing.contains($0) }) { return nil }
         for n in new.counts where !existing.contains(n) {
             lines.append("add map \(table) backends-\(n) { \(backendsType(n, w)); }")
             lines.append("add chain \(table) endpoints-\(n)")
