@@ -10,10 +10,10 @@ func answerText(_ bytes: ByteBufferView) -> String {
 }
 
 /// Reads the first line a TCP echo server sends.
-final class TCPAnswerReader: ChannelInboundHandler {
+final class TCPAnswerReader: ChannelInboundHandler, AnswerReader {
     typealias InboundIn = ByteBuffer
 
-    private let answer: EventLoopPromise<String>
+    let answer: EventLoopPromise<String>
     private var received = ByteBuffer()
 
     init(answer: EventLoopPromise<String>) {
@@ -32,23 +32,13 @@ final class TCPAnswerReader: ChannelInboundHandler {
             context.close(promise: nil)
         }
     }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        answer.fail(EchoQueryFailure.closedEarly)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        answer.fail(error)
-        context.close(promise: nil)
-    }
 }
 
 /// Takes the first datagram back as the answer.
 final class UDPAnswerReader: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    private let answer: EventLoopPromise<String>
+    let answer: EventLoopPromise<String>
 
     init(answer: EventLoopPromise<String>) {
         self.answer = answer
@@ -65,12 +55,12 @@ final class UDPAnswerReader: ChannelInboundHandler {
 }
 
 /// Sends one GET when connected and takes the body of a 200 response as the answer.
-final class HTTPAnswerReader: ChannelInboundHandler {
+final class HTTPAnswerReader: ChannelInboundHandler, AnswerReader {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
     private let request: HTTPRequestHead
-    private let answer: EventLoopPromise<String>
+    let answer: EventLoopPromise<String>
     private var status: HTTPResponseStatus?
     private var body = ByteBuffer()
 
@@ -105,7 +95,14 @@ final class HTTPAnswerReader: ChannelInboundHandler {
             context.close(promise: nil)
         }
     }
+}
 
+/// A client handler that completes `answer`: a connection that ends or fails first fails it.
+protocol AnswerReader: ChannelInboundHandler {
+    var answer: EventLoopPromise<String> { get }
+}
+
+extension AnswerReader {
     func channelInactive(context: ChannelHandlerContext) {
         answer.fail(EchoQueryFailure.closedEarly)
         context.fireChannelInactive()

@@ -57,25 +57,22 @@ public enum HTTPServer {
         case .bytes(let buffer):
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
         case .stream(let stream):
-            return Response(
-                status: status, headers: fields,
-                body: ResponseBody { writer in
-                    // A client that goes away cancels the watch (and frees its buffer) at once.
-                    try? await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await stream.run { try await writer.write($0) }
-                    }
-                    try await writer.finish(nil)
-                })
+            return Response(status: status, headers: fields, body: Self.streamed(request) { try await stream.run($0) })
         case .byteStream(let stream):
-            return Response(
-                status: status, headers: fields,
-                body: ResponseBody { writer in
-                    // As for watches: a client that goes away cancels the stream (a followed log stops polling).
-                    try? await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await stream.run { try await writer.write($0) }
-                    }
-                    try await writer.finish(nil)
-                })
+            return Response(status: status, headers: fields, body: Self.streamed(request) { try await stream.run($0) })
+        }
+    }
+
+    /// A body written as `run` produces it (a watch, a followed log). A client that goes away cancels `run` at
+    /// once, which frees its buffer and stops its polling.
+    static func streamed(
+        _ request: Request, _ run: @escaping @Sendable (_ write: (ByteBuffer) async throws -> Void) async throws -> Void
+    ) -> ResponseBody {
+        ResponseBody { writer in
+            try? await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await run { try await writer.write($0) }
+            }
+            try await writer.finish(nil)
         }
     }
 }
