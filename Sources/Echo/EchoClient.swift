@@ -17,19 +17,20 @@ public enum EchoClient {
 
     /// Parses `url` (see `EchoTarget`) and queries it.
     public static func query(
-        _ url: String, timeout: Duration = .seconds(2),
+        _ url: String, timeout: Duration = .seconds(2), sourcePort: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(EchoError) -> String {
-        try await query(EchoTarget(parsing: url), timeout: timeout, group: group)
+        try await query(EchoTarget(parsing: url), timeout: timeout, sourcePort: sourcePort, group: group)
     }
 
     /// Sends one request (TCP: a new connection; UDP: one datagram from a new socket; HTTP: a GET on a new
     /// connection) and returns the answer line without its line break.
     ///
     /// `timeout` bounds the whole request, connecting included (a host name's lookup is waited for but cannot
-    /// be cut short). Fresh connections and sockets each time let a Service's load balancing show.
+    /// be cut short). Fresh connections and sockets each time let a Service's load balancing show; a UDP
+    /// `sourcePort` keeps the flow (the 5-tuple connection tracking knows) the same from one query to the next.
     public static func query(
-        _ target: EchoTarget, timeout: Duration = .seconds(2),
+        _ target: EchoTarget, timeout: Duration = .seconds(2), sourcePort: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(EchoError) -> String {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
@@ -43,7 +44,7 @@ public enum EchoClient {
         }
         do {
             let address = try await EchoResolver.resolve(host: target.host, port: target.port)
-            let channel = try await open(target, at: address, on: loop, answer: answer, deadline: deadline)
+            let channel = try await open(target, at: address, on: loop, answer: answer, deadline: deadline, sourcePort: sourcePort)
             defer { channel.close(promise: nil) }
             return try await answer.futureResult.get()
         } catch {
@@ -53,7 +54,7 @@ public enum EchoClient {
 
     private static func open(
         _ target: EchoTarget, at address: SocketAddress, on loop: any EventLoop,
-        answer: EventLoopPromise<String>, deadline: NIODeadline
+        answer: EventLoopPromise<String>, deadline: NIODeadline, sourcePort: Int?
     ) async throws -> any Channel {
         let connectTimeout = max(deadline - .now(), .milliseconds(1))
         switch target.transport {
@@ -83,13 +84,20 @@ public enum EchoClient {
         case .udp:
             // A connected socket: the kernel drops datagrams from any other source (an answer that was not
             // un-NATed is no answer) and reports ICMP port unreachable as ECONNREFUSED.
-            let channel = try await DatagramBootstrap(group: loop)
+            let bootstrap = DatagramBootstrap(group: loop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(UDPAnswerReader(answer: answer))
                     }
                 }
-                .connect(to: address).get()
+            let channel: any Channel
+            if let sourcePort {
+                channel = try await bootstrap.bind(host: address.protocol == .inet6 ? "::" : "0.0.0.0", port: sourcePort).get()
+                try await channel.connect(to: address).get()
+            } else {
+                channel = try await bootstrap.connect(to: address).get()
+            }
             do {
                 try await channel.writeAndFlush(channel.allocator.buffer(string: "echo\n"))
             } catch {

@@ -221,6 +221,7 @@ public final class Proxier: Sendable {
                 }
                 known.withLock { _ = $0.insert(family) }
                 counters.withLock { if full { $0.full += 1 } else { $0.partial += 1 } }
+                await clearStaleUDPFlows(change, family: family)
                 if full {
                     let model = models.withLock { $0[family]!.model }
                     logger.info("full sync of the \(family == .ipv4 ? "ip" : "ip6") table: \(model.serviceCount) service ports, \(model.endpointCount) endpoints")
@@ -232,6 +233,22 @@ public final class Proxier: Sendable {
                 known.withLock { _ = $0.remove(family) }
                 logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") table failed (retried at the next sync): \(error)")
                 caches.withLock { $0.forceFull = true }
+            }
+        }
+    }
+
+    /// Deletes the conntrack entries of UDP flows to endpoints that left a Service port that still has
+    /// others (kube-proxy's conntrack reconciler): the flow's next datagram is balanced again instead of going
+    /// to an address that is gone. Only those entries: other endpoints' flows and TCP are untouched.
+    private func clearStaleUDPFlows(_ change: IncrementalModel.Change, family: IPFamily) async {
+        for (clusterIP, port, endpoints) in change.staleUDPEndpoints {
+            for endpoint in endpoints {
+                let argv = ["conntrack", "-D", "-f", family == .ipv4 ? "ipv4" : "ipv6", "-p", "udp", "--orig-dst", clusterIP,
+                            "--orig-port-dst", String(port), "--reply-src", endpoint]
+                // Exit 1 means no such entry: nothing to clear.
+                if let result = try? await runner.run(argv), result.succeeded {
+                    logger.debug("cleared UDP flows \(clusterIP):\(port) → \(endpoint)")
+                }
             }
         }
     }

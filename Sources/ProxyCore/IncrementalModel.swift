@@ -24,6 +24,39 @@ public struct IncrementalModel: Sendable {
         public var after: NFTablesModel
         public var existingCounts: Set<Int>
         public var isEmpty: Bool { before == after }
+
+        /// UDP Service ports that lost endpoints but kept at least one: `(ClusterIP, port, removed endpoint
+        /// IPs)`. Their conntrack entries to the removed endpoints must go, or a client's next datagram on the
+        /// same flow is still DNATed to an endpoint that is gone. A port left with no endpoint keeps its entries
+        /// (nothing would be better), and TCP is never touched.
+        public var staleUDPEndpoints: [(clusterIP: String, port: Int, endpoints: [String])] {
+            func byServicePort(_ backends: [Int: [String: String]]) -> [String: Set<String>] {
+                var out: [String: Set<String>] = [:]
+                for elements in backends.values {
+                    for (key, value) in elements {
+                        // `ClusterIP . proto . port . slot`: the Service port is all but the slot.
+                        let parts = key.split(separator: " . ", omittingEmptySubsequences: false)
+                        guard parts.count == 4 else { continue }
+                        out[parts.dropLast().joined(separator: " . "), default: []].insert(String(value.prefix { $0 != " " }))
+                    }
+                }
+                return out
+            }
+            let old = byServicePort(before.backends)
+            let new = byServicePort(after.backends)
+            var stale: [(String, Int, [String])] = []
+            for (servicePort, endpoints) in old.sorted(by: { $0.key < $1.key }) {
+                let parts = servicePort.split(separator: " . ")
+                guard parts.count == 3, parts[1] == "udp", let port = Int(parts[2]) else { continue }
+                // A port whose endpoint set changed has all its new elements in `after` (a count change moves
+                // every slot to another map; a same-count change shows the changed slots), so what is not there
+                // is gone. No element there at all: the port has no endpoint left, and keeps its entries.
+                let remaining = new[servicePort] ?? []
+                let removed = endpoints.subtracting(remaining)
+                if !removed.isEmpty && !remaining.isEmpty { stale.append((String(parts[0]), port, removed.sorted())) }
+            }
+            return stale
+        }
     }
 
     /// Replaces the ports of the Service `key` (empty: the Service is gone) in the model; returns what changed.

@@ -46,6 +46,9 @@ struct EchoCommand: AsyncParsableCommand {
     @Option(help: "With --query: seconds to wait for each answer.")
     var timeout: Double = 2
 
+    @Option(help: "With --query udp://…: send from this local port (the same flow from one query to the next).")
+    var sourcePort: Int?
+
     private enum Mode {
         case serve(tcp: EchoListenAddress?, udp: EchoListenAddress?, http: EchoListenAddress?)
         case query(EchoTarget)
@@ -116,7 +119,7 @@ struct EchoCommand: AsyncParsableCommand {
         var failures: [EchoError] = []
         for _ in 0..<count {
             do {
-                print(try await EchoClient.query(target, timeout: .seconds(timeout)))
+                print(try await EchoClient.query(target, timeout: .seconds(timeout), sourcePort: sourcePort))
                 fflush(nil)
             } catch {
                 failures.append(error)

@@ -229,4 +229,31 @@ struct ProxyTrafficTests {
             }, "five Services with 3 endpoints each")
         }
     }
+
+    @Test func aUDPFlowToARemovedEndpointIsBalancedAgain() async throws {
+        try await withLab { lab in
+            let node1 = "\(lab.name)-node1"
+            let node2 = "\(lab.name)-node2"
+            let manifest = [Self.services, Self.pod("u1", node: node2), Self.pod("u2", node: node2), Self.pod("client", node: node1, app: "client")].joined(separator: "\n---\n")
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: manifest).succeeded)
+            #expect(try await eventually(within: .seconds(30)) {
+                let path = #"{.items[*].status.conditions[?(@.type=="Ready")].status}"#
+                return try await lab.jsonpath("pods", path).split(separator: " ").filter { $0 == "True" }.count == 3
+            })
+            let ip = try await lab.jsonpath("svc/echo", "{.spec.clusterIP}")
+            // The same flow (one source port) before and after its endpoint goes away.
+            let query = ["switchboard", "echo", "--query", "udp://\(ip):53", "--source-port", "40053", "--timeout", "2"]
+            let first = try await lab.exec("pod/default/client", query)
+            #expect(first.succeeded, "\(first.transcript)")
+            let answered = first.stdout.hasPrefix("pod=u1") ? "u1" : "u2"
+            let other = answered == "u1" ? "u2" : "u1"
+            #expect(try await lab.kubectl("delete", "pod", answered, "--grace-period=1", "--wait=true").succeeded)
+            #expect(try await eventually(within: .seconds(10)) {
+                try await lab.jsonpath("endpointslices", "{.items[*].endpoints[*].targetRef.name}").contains(answered) == false
+            })
+            let second = try await lab.exec("pod/default/client", query)
+            let logs = second.stdout + second.stderr
+            #expect(second.succeeded && logs.hasPrefix("pod=\(other) "), "the flow's conntrack entry to \(answered) was cleared: \(logs)")
+        }
+    }
 }
