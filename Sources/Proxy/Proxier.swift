@@ -3,6 +3,7 @@ import IPAM
 import KubeAPI
 import KubeClient
 import Logging
+import Metrics
 import ProxyCore
 import Synchronization
 
@@ -64,6 +65,15 @@ public final class Proxier: Sendable {
     private let lastSkipped = Mutex<Set<SkippedObject>>([])
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// When the last sync finished without error (nil: none yet), for /healthz.
+    public let lastSuccess = Mutex<ContinuousClock.Instant?>(nil)
+    // kube-proxy's metric names where it has them.
+    private let syncDuration = Metrics.Timer(label: "kubeproxy_sync_proxy_rules_duration_seconds", preferredDisplayUnit: .seconds)
+    private let lastSyncTimestamp = Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds")
+    private let servicePortsGauge = Gauge(label: "switchboard_proxy_service_ports")
+    private let endpointsGauge = Gauge(label: "switchboard_proxy_endpoints")
+    private let skippedGauge = Gauge(label: "switchboard_proxy_skipped_objects")
+    private let syncFailures = Counter(label: "switchboard_proxy_sync_failures_total")
     /// Syncs done, transactions sent (full and partial) and failures, for tests and metrics.
     public let counters = Mutex<(syncs: Int, full: Int, partial: Int, failures: Int)>((0, 0, 0, 0))
 
@@ -166,6 +176,21 @@ public final class Proxier: Sendable {
         guard let snapshot else { return }
         counters.withLock { $0.syncs += 1 }
         await adoptExistingTables()
+        let started = ContinuousClock.now
+        var failed = false
+        defer {
+            syncDuration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+            if !failed {
+                lastSuccess.withLock { $0 = ContinuousClock.now }
+                lastSyncTimestamp.record(Double(Time.now().seconds))
+            }
+            let (ports, endpoints) = models.withLock { all in
+                all.values.reduce((0, 0)) { ($0.0 + $1.model.serviceCount, $0.1 + $1.model.endpointCount) }
+            }
+            servicePortsGauge.record(ports)
+            endpointsGauge.record(endpoints)
+            skippedGauge.record(skippedByService.withLock { $0.values.reduce(0) { $0 + $1.count } })
+        }
         for family in configuration.families {
             var updates: [(key: String, ports: [ServicePortState])] = []
             for (key, service, slices) in snapshot.changed {
@@ -229,6 +254,8 @@ public final class Proxier: Sendable {
                     logger.debug("partial sync: \(text.split(separator: "\n").count) operations")
                 }
             } catch {
+                failed = true
+                syncFailures.increment()
                 counters.withLock { $0.failures += 1 }
                 known.withLock { _ = $0.remove(family) }
                 logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") table failed (retried at the next sync): \(error)")

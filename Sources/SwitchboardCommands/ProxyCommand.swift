@@ -10,8 +10,11 @@ import ArgumentParser
 import IPAM
 import KubeClientHTTP
 import Logging
+import Metrics
+import Prometheus
 import Proxy
 import ProxyCore
+import ServiceLifecycle
 import UnixSignals
 
 /// `switchboard proxy`: the node data plane.
@@ -54,6 +57,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Seconds between full resyncs.")
     var syncPeriod = 30.0
 
+    @Option(help: "HOST:PORT for /healthz, healthy while syncs succeed (empty: off).")
+    var healthzBindAddress = "127.0.0.1:10256"
+
+    @Option(help: "HOST:PORT for Prometheus /metrics (empty: off).")
+    var metricsBindAddress = "127.0.0.1:10249"
+
     func run() async throws {
         guard mode == "nftables" else { throw CommandLineError("--mode \(mode) is not available yet; use --mode nftables") }
         guard getuid() == 0 else { throw CommandLineError("switchboard proxy programs nftables and needs root (run it with sudo)") }
@@ -70,14 +79,18 @@ struct ProxyCommand: AsyncParsableCommand {
             minSyncPeriod: .milliseconds(Int(minSyncPeriod * 1000)), syncPeriod: .milliseconds(Int(max(1, syncPeriod) * 1000)))
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
         let client = HTTPClusterClient(endpoint: endpoint)
-        let proxier = Proxier(client: client, configuration: proxy, logger: Logger(label: "switchboard.proxy"))
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await proxier.run() }
-            group.addTask { for await _ in signals { break } }
-            _ = await group.next()
-            group.cancelAll()
-        }
+        let healthz = try ProxyEndpoints.address(healthzBindAddress, flag: "--healthz-bind-address")
+        let metricsAddress = try ProxyEndpoints.address(metricsBindAddress, flag: "--metrics-bind-address")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "switchboard.proxy")
+        let proxier = Proxier(client: client, configuration: proxy, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ProxierService(proxier: proxier))]
+        // Unhealthy once no sync has succeeded for two sync periods (a resync is due every period).
+        if let healthz { services.append(.init(service: ProxyEndpoints.healthz(proxier, limit: proxy.syncPeriod * 2 + proxy.minSyncPeriod, address: healthz, logger: logger))) }
+        if let metricsAddress { services.append(.init(service: ProxyEndpoints.metrics(registry, address: metricsAddress, logger: logger))) }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         await client.shutdown()
     }
 }

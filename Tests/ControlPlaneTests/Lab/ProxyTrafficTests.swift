@@ -227,6 +227,21 @@ struct ProxyTrafficTests {
                 let listing = try await lab.exec("node/node1", ["nft", "list", "map", "ip", "switchboard", "backends-3"])
                 return listing.stdout.contains("10.244.9.") && listing.stdout.components(separatedBy: " : 10.244.9.").count - 1 == 15
             }, "five Services with 3 endpoints each")
+            // The proxier's health and metrics, on the node's loopback as kube-proxy serves them.
+            func get(_ port: Int, _ path: String) async throws -> String {
+                let script = "import urllib.request as u; r = u.urlopen('http://127.0.0.1:\(port)\(path)', timeout=5); print(r.status); print(r.read().decode(), end='')"
+                return try await lab.exec("node/node1", ["python3", "-c", script], timeout: .seconds(15)).stdout
+            }
+            let health = try await get(10256, "/healthz")
+            #expect(health == "200\nok\n", "\(health)")
+            var metrics = ""
+            #expect(try await eventually(within: .seconds(5)) {
+                metrics = try await get(10249, "/metrics")
+                return metrics.contains("switchboard_proxy_service_ports 21")
+            }, "20 Services and the kubernetes one: \(metrics)")
+            #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds"))
+            #expect(metrics.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
+            #expect(metrics.contains("switchboard_proxy_endpoints 30"), "0+1+2+3 endpoints, five times: \(metrics)")
         }
     }
 
