@@ -22,6 +22,8 @@ public final class NodeAgent: Sendable {
     let client: HTTPClusterClient
     let api: NodeAPI
     let network: BridgeNetwork
+    /// The node's empty pod IP pools, one per family: each run of the agent starts from them.
+    let pools: [PodIPPool]
     let logger: Logger
     let workers = Mutex<[String: PodWorker]>([:])
 
@@ -32,6 +34,7 @@ public final class NodeAgent: Sendable {
         client = HTTPClusterClient(endpoint: endpoint)
         api = NodeAPI(client: client, nodeName: configuration.nodeName, logger: logger)
         let pools = try configuration.podCIDRs.map { cidr throws(PodIPPool.PoolError) in try PodIPPool(cidr: cidr) }
+        self.pools = pools
         network = BridgeNetwork(namespaces: NetworkNamespaces(), subnets: pools.map { ($0.cidr, $0.gateway) })
     }
 
@@ -44,7 +47,7 @@ public final class NodeAgent: Sendable {
         guard let ipExecutable = HostCommandRunner.which("ip") else { throw NodeAgentError(description: "`ip` (iproute2) is not installed") }
         let context = PodWorkerContext(
             configuration: configuration, api: api, network: network,
-            prober: Prober(namespaces: network.namespaces), pool: SharedPodIPPool(try configuration.podCIDRs.map { cidr throws(PodIPPool.PoolError) in try PodIPPool(cidr: cidr) }),
+            prober: Prober(namespaces: network.namespaces), pool: SharedPodIPPool(pools),
             ipExecutable: ipExecutable, logger: logger)
         logger.info("node \(configuration.nodeName) is Ready: pod CIDRs \(configuration.podCIDRs.map(\.description).joined(separator: ",")), pods' network namespaces \(configuration.namespacePrefix)p-*")
 
@@ -69,11 +72,9 @@ public final class NodeAgent: Sendable {
                     for await worker in starts {
                         pods.addTask {
                             await worker.run()
-                            let uid = worker.names
                             self.workers.withLock { all in
                                 if let key = all.first(where: { $0.value === worker })?.key { all[key] = nil }
                             }
-                            _ = uid
                         }
                     }
                     pods.cancelAll()

@@ -61,7 +61,6 @@ public final class Proxier: Sendable {
     /// writes the table whole).
     private let known = Mutex<Set<IPFamily>>([])
     private let skippedByService = Mutex<[String: [SkippedObject]]>([:])
-    private let adopted = Mutex(false)
     private let lastSkipped = Mutex<Set<SkippedObject>>([])
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
@@ -175,7 +174,6 @@ public final class Proxier: Sendable {
         }
         guard let snapshot else { return }
         counters.withLock { $0.syncs += 1 }
-        await adoptExistingTables()
         let started = ContinuousClock.now
         var failed = false
         defer {
@@ -207,7 +205,8 @@ public final class Proxier: Sendable {
                 }
                 for object in state.skipped where !previous.contains(object) { logger.warning("not programmed: \(object)") }
             }
-            let whole = snapshot.force || !known.withLock { $0.contains(family) }
+            let adopting = !known.withLock { $0.contains(family) }
+            let whole = snapshot.force || adopting
             // The whole model is copied only when it is needed: a copy of 30,000 Services is not free.
             let (change, model) = models.withLock { models -> (IncrementalModel.Change, NFTablesModel?) in
                 let change = models[family]!.update(updates)
@@ -218,7 +217,12 @@ public final class Proxier: Sendable {
             if let model {
                 // A periodic resync reads what the kernel really has, so that drift (an element changed behind
                 // our back) is repaired by a difference; a table it cannot read back is written whole.
+                // The same reading takes over, after a restart, the table an earlier run left: only what is
+                // no longer right is rewritten.
                 if let kernel = await kernelModel(family), let difference = NFTablesRuleset.difference(from: kernel, to: model) {
+                    if adopting {
+                        logger.info("adopted the existing \(family == .ipv4 ? "ip" : "ip6") \(NFTablesRuleset.tableName) table (\(kernel.serviceCount) service ports)")
+                    }
                     text = difference
                 } else {
                     text = NFTablesRuleset.render(model)
@@ -277,16 +281,6 @@ public final class Proxier: Sendable {
                     logger.debug("cleared UDP flows \(clusterIP):\(port) → \(endpoint)")
                 }
             }
-        }
-    }
-
-    /// Once, before the first sync: takes over tables that an earlier run (same configuration) left, so that a
-    /// restart rewrites nothing that is still right.
-    private func adoptExistingTables() async {
-        guard adopted.withLock({ done in defer { done = true }; return !done }) else { return }
-        for family in configuration.families {
-            guard let model = await kernelModel(family) else { continue }
-            logger.info("adopted the existing \(family == .ipv4 ? "ip" : "ip6") \(NFTablesRuleset.tableName) table (\(model.serviceCount) service ports)")
         }
     }
 

@@ -137,9 +137,8 @@ public enum NFTablesRuleset {
         return rules
     }
 
-    /// A partial sync from `old` (what the kernel has) to `new`: element deletes and adds, and the chain and map
-    /// of an endpoint count that comes into use. Nil when the two differ in more than elements (a full sync
-    /// is needed). Empty when nothing changed: no kernel call at all.
+    /// A partial sync from `old` (what the kernel has) to `new`: element deletes, then adds. Nil when the two
+    /// differ in more than elements (a full sync is needed). Empty when nothing changed: no kernel call at all.
     /// `existingCounts`: endpoint counts whose chain and map the kernel has already, when `old` holds only part
     /// of the table (an incremental sync); by default those of `old`.
     public static func difference(from old: NFTablesModel, to new: NFTablesModel, existingCounts: Set<Int>? = nil) -> String? {
@@ -161,18 +160,9 @@ public enum NFTablesRuleset {
             if !removed.isEmpty { deletes.append("delete element \(table) \(name) { \(removed.joined(separator: ", ")) }") }
             if !added.isEmpty { adds.append("add element \(table) \(name) { \(added.map { "\($0) : \(b[$0]!)" }.joined(separator: ", ")) }") }
         }
-        var lines: [String] = []
-        // New endpoint counts: their map and chain exist before any verdict points to them.
+        // A count whose chain and map the kernel lacks: only a full sync can bring them (see `preparedCounts`).
         let existing = (existingCounts ?? Set(old.counts)).union(preparedCounts)
-        // A count that no full sync prepared: only a full sync can bring its chain (see `preparedCounts`).
         if new.counts.contains(where: { !existing.contains($0) }) { return nil }
-        for n in new.counts where !existing.contains(n) {
-            lines.append("add map \(table) backends-\(n) { \(backendsType(n, w)); }")
-            lines.append("add chain \(table) endpoints-\(n)")
-            // It may linger from an earlier use of this count: its rules are written again, not appended.
-            lines.append("flush chain \(table) endpoints-\(n)")
-            for rule in endpointRules(n, new) { lines.append("add rule \(table) endpoints-\(n) \(rule)") }
-        }
         // Verdicts first (away from what is removed), then what they point to; adds after deletes, so that a
         // changed element is never present twice.
         diffMap("service-ips", old.serviceIPs, new.serviceIPs)
@@ -183,7 +173,7 @@ public enum NFTablesRuleset {
         }
         diffSet("hairpin", old.hairpin, new.hairpin)
         // The service-ips deletes must precede backends deletes and the adds follow: order the two lists so.
-        lines += deletes + adds
+        let lines = deletes + adds
         // An endpoint count no longer in use keeps its (empty) chain and map until the next full sync, so that
         // nothing in flight can jump to a chain that is gone.
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"

@@ -174,9 +174,9 @@ struct DemoTour {
         say("   \(second.failed == 0 ? "None failed" : "\(second.failed) failed"): traffic moved to the pods that remain.")
 
         say("7. The outside host has a route to the service CIDR through node 1, yet the ClusterIP is internal:")
-        let outside = try await HostCommandRunner().run(
-            ["ip", "netns", "exec", lab.topology.outsideNamespace, ChildProcess.currentExecutable, "echo", "--query", "tcp://\(clusterIP):80", "--timeout", "1"],
-            stdin: nil, timeout: .seconds(10))
+        let outside = try await NetworkNamespaces().exec(
+            lab.topology.outsideNamespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://\(clusterIP):80", "--timeout", "1"],
+            timeout: .seconds(10))
         say("   outside → \(clusterIP):80: " + (outside.succeeded ? "answered (unexpected!)" : "no answer, the node dropped it"))
         say("8. Removing the lab.")
     }
@@ -184,9 +184,9 @@ struct DemoTour {
     /// `count` connections from the client pod to `ip`:80, counted by the pod that answered.
     func traffic(to ip: String, count: Int) async throws -> (counts: [String: Int], failed: Int) {
         let namespace = try await lab.namespace(of: "pod/default/client")
-        let result = try await HostCommandRunner().run(
-            ["ip", "netns", "exec", namespace, ChildProcess.currentExecutable, "echo", "--query", "tcp://\(ip):80", "--count", String(count), "--timeout", "2"],
-            stdin: nil, timeout: .seconds(120))
+        let result = try await NetworkNamespaces().exec(
+            namespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://\(ip):80", "--count", String(count), "--timeout", "2"],
+            timeout: .seconds(120))
         var counts: [String: Int] = [:]
         for line in result.stdout.split(separator: "\n") {
             guard let field = line.split(separator: " ").first, field.hasPrefix("pod=") else { continue }

@@ -80,20 +80,18 @@ struct NodeCommand: AsyncParsableCommand {
         }
         guard IPAddress(clusterDns) != nil else { throw CommandLineError("--cluster-dns \(clusterDns) is not an IP address") }
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
-        let baseConfiguration = NodeAgentConfiguration(
+        var configuration = NodeAgentConfiguration(
             nodeName: name, podCIDRs: podCIDRs, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
             clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
             namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
-        var configurationWithProxy = baseConfiguration
         switch proxyMode {
         case "none": break
         case "nftables":
-            configurationWithProxy.proxy = try ProxyOptions.configuration(
+            configuration.proxy = try ProxyOptions.configuration(
                 nodeName: name, families: podCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
                 masqueradeAll: false, allowExternalClusterIP: false, minSyncPeriod: .zero, syncPeriod: .seconds(30))
         default: throw CommandLineError("--proxy-mode \(proxyMode): use none or nftables")
         }
-        let configuration = configurationWithProxy
         let agent: NodeAgent
         do {
             agent = try NodeAgent(configuration: configuration, endpoint: endpoint)
