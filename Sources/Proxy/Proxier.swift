@@ -48,6 +48,9 @@ public final class Proxier: Sendable {
         var dirty: Set<String> = []
         var synced: Set<String> = []
         var forceFull = false
+        /// `last-change-trigger-time` of slices changed since the last sync (the pod or Service change that
+        /// caused them), for `network_programming_duration_seconds`.
+        var triggerTimes: [Time] = []
     }
 
     public let configuration: ProxierConfiguration
@@ -73,6 +76,9 @@ public final class Proxier: Sendable {
     private let endpointsGauge = Gauge(label: "switchboard_proxy_endpoints")
     private let skippedGauge = Gauge(label: "switchboard_proxy_skipped_objects")
     private let syncFailures = Counter(label: "switchboard_proxy_sync_failures_total")
+    /// From the change that made an endpoint (a pod turning ready, a Service edit) to its rules being in the
+    /// kernel: what a user waits for.
+    private let networkProgramming = Metrics.Timer(label: "kubeproxy_network_programming_duration_seconds", preferredDisplayUnit: .seconds)
     /// Syncs done, transactions sent (full and partial) and failures, for tests and metrics.
     public let counters = Mutex<(syncs: Int, full: Int, partial: Int, failures: Int)>((0, 0, 0, 0))
 
@@ -123,6 +129,12 @@ public final class Proxier: Sendable {
                 for o in all { if let k = owner(o) { c.dirty.insert(k) }; index(o, present: true) }
                 c.synced.insert(informer)
             case .added(let o), .modified(let o):
+                if let slice = o as? EndpointSlice, let text = slice.metadata.annotations?[Self.triggerTimeAnnotation],
+                    text != (c[keyPath: path][key(o)] as? EndpointSlice)?.metadata.annotations?[Self.triggerTimeAnnotation],
+                    let time = try? Time(rfc3339: text)
+                {
+                    c.triggerTimes.append(time)
+                }
                 if let previous = c[keyPath: path][key(o)] {
                     if let k = owner(previous) { c.dirty.insert(k) }
                     index(previous, present: false)
@@ -138,6 +150,8 @@ public final class Proxier: Sendable {
         }
         wakeContinuation.yield()
     }
+
+    static let triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
 
     private func resyncLoop() async {
         while !Task.isCancelled {
@@ -161,16 +175,17 @@ public final class Proxier: Sendable {
     /// One sync: the changed Services' desired state → the difference of each family's table → one `nft -f`
     /// per family where something changed (the whole table when the kernel's is unknown).
     public func sync() async {
-        let snapshot = caches.withLock { c -> (changed: [(key: String, service: Service?, slices: [EndpointSlice])], force: Bool)? in
+        let snapshot = caches.withLock { c -> (changed: [(key: String, service: Service?, slices: [EndpointSlice])], force: Bool, triggers: [Time])? in
             guard c.synced.isSuperset(of: ["services", "endpointslices"]) else { return nil }
             defer {
                 c.forceFull = false
                 c.dirty.removeAll(keepingCapacity: true)
+                c.triggerTimes.removeAll(keepingCapacity: true)
             }
             let changed = c.dirty.map { key in
                 (key, c.services[key], (c.slicesByService[key] ?? []).compactMap { c.slices[$0] })
             }
-            return (changed, c.forceFull)
+            return (changed, c.forceFull, c.triggerTimes)
         }
         guard let snapshot else { return }
         counters.withLock { $0.syncs += 1 }
@@ -180,7 +195,12 @@ public final class Proxier: Sendable {
             syncDuration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
             if !failed {
                 lastSuccess.withLock { $0 = ContinuousClock.now }
-                lastSyncTimestamp.record(Double(Time.now().seconds))
+                let now = Time.now()
+                lastSyncTimestamp.record(Double(now.seconds))
+                for trigger in snapshot.triggers {
+                    let nanoseconds = (now.seconds - trigger.seconds) * 1_000_000_000 + Int64(now.nanoseconds) - Int64(trigger.nanoseconds)
+                    if nanoseconds >= 0 { networkProgramming.recordNanoseconds(nanoseconds) }
+                }
             }
             let (ports, endpoints) = models.withLock { all in
                 all.values.reduce((0, 0)) { ($0.0 + $1.model.serviceCount, $0.1 + $1.model.endpointCount) }

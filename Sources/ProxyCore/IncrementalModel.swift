@@ -30,9 +30,10 @@ public struct IncrementalModel: Sendable {
         /// same flow is still DNATed to an endpoint that is gone. A port left with no endpoint keeps its entries
         /// (nothing would be better), and TCP is never touched.
         public var staleUDPEndpoints: [(clusterIP: String, port: Int, endpoints: [String])] {
-            func byServicePort(_ backends: [Int: [String: String]]) -> [String: Set<String>] {
+            func byServicePort(_ model: NFTablesModel) -> [String: Set<String>] {
                 var out: [String: Set<String>] = [:]
-                for elements in backends.values {
+                for (key, port) in model.affinity { out[key, default: []].formUnion(port.endpoints.map(\.address.description)) }
+                for elements in model.backends.values {
                     for (key, value) in elements {
                         // `ClusterIP . proto . port . slot`: the Service port is all but the slot.
                         let parts = key.split(separator: " . ", omittingEmptySubsequences: false)
@@ -42,8 +43,8 @@ public struct IncrementalModel: Sendable {
                 }
                 return out
             }
-            let old = byServicePort(before.backends)
-            let new = byServicePort(after.backends)
+            let old = byServicePort(before)
+            let new = byServicePort(after)
             var stale: [(String, Int, [String])] = []
             for (servicePort, endpoints) in old.sorted(by: { $0.key < $1.key }) {
                 let parts = servicePort.split(separator: " . ")
@@ -79,6 +80,8 @@ public struct IncrementalModel: Sendable {
                 }
                 if model.backends[n]?.isEmpty == true { model.backends[n] = nil }
             }
+            for k in oldPart.affinity.keys { before.affinity[k] = model.affinity.removeValue(forKey: k) }
+            for (k, v) in newPart.affinity { model.affinity[k] = v; after.affinity[k] = v }
             for (k, v) in newPart.serviceIPs { model.serviceIPs[k] = v; after.serviceIPs[k] = v }
             for (k, v) in newPart.noEndpoints { model.noEndpoints[k] = v; after.noEndpoints[k] = v }
             for (n, elements) in newPart.backends {
@@ -109,6 +112,7 @@ public struct IncrementalModel: Sendable {
         for (n, elements) in after.backends {
             for (k, v) in elements where before.backends[n]?[k] == v { before.backends[n]?[k] = nil; after.backends[n]?[k] = nil }
         }
+        for (k, v) in after.affinity where before.affinity[k] == v { before.affinity[k] = nil; after.affinity[k] = nil }
         for ip in after.clusterIPs.intersection(before.clusterIPs) { after.clusterIPs.remove(ip); before.clusterIPs.remove(ip) }
         for pair in after.hairpin.intersection(before.hairpin) { after.hairpin.remove(pair); before.hairpin.remove(pair) }
         before.backends = before.backends.filter { !$0.value.isEmpty }

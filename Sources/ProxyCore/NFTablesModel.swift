@@ -16,6 +16,9 @@ public struct NFTablesModel: Sendable, Hashable {
     public var backends: [Int: [String: String]] = [:]
     /// `endpoint . endpoint` for every endpoint (hairpin masquerade).
     public var hairpin: Set<String> = []
+    /// Service ports with ClientIP session affinity, by `ClusterIP . proto . port`: they have chains of their
+    /// own (and `service-ips` points there), because a pin is per client and endpoint, not per slot.
+    public var affinity: [String: AffinityPort] = [:]
 
     public init(_ state: ProxyState, family: IPFamily, configuration: ProxyConfiguration) {
         self.family = family
@@ -25,6 +28,13 @@ public struct NFTablesModel: Sendable, Hashable {
             clusterIPs.insert(p.clusterIP.description)
             if p.endpoints.isEmpty {
                 noEndpoints[key] = p.dropWhenEmpty ? "drop" : "goto reject-service"
+                continue
+            }
+            if let timeout = p.affinityTimeout {
+                let port = AffinityPort(key: key, timeout: timeout, endpoints: p.endpoints)
+                affinity[key] = port
+                serviceIPs[key] = "goto \(port.chain)"
+                for endpoint in p.endpoints { hairpin.insert("\(endpoint.address) . \(endpoint.address)") }
                 continue
             }
             let n = p.endpoints.count
@@ -41,5 +51,45 @@ public struct NFTablesModel: Sendable, Hashable {
 
     /// Element counts, for metrics and logs.
     public var serviceCount: Int { serviceIPs.count + noEndpoints.count }
-    public var endpointCount: Int { backends.values.reduce(0) { $0 + $1.count } }
+    public var endpointCount: Int { backends.values.reduce(0) { $0 + $1.count } + affinity.values.reduce(0) { $0 + $1.endpoints.count } }
+}
+
+/// A Service port with `sessionAffinity: ClientIP`, as kube-proxy's nftables mode programs it: a chain for the
+/// port that sends a client pinned to an endpoint (its address is in that endpoint's timeout set) there, and
+/// otherwise picks at random; a chain per endpoint that refreshes the client's pin and DNATs. The key is the
+/// client's source IP only, so a new source port keeps the endpoint; a pin lapses `timeout` seconds after the
+/// client's last new connection, and goes with its endpoint's set when the endpoint goes.
+public struct AffinityPort: Sendable, Hashable {
+    /// The port's chain, named after a hash of its `ClusterIP . proto . port` so that it is stable.
+    public var chain: String
+    /// `tcp`, `udp` or `sctp`: the DNAT to a port needs the protocol.
+    public var transport: String
+    public var timeout: Int
+    public var endpoints: [EndpointTarget]
+
+    /// - Parameter key: `ClusterIP . proto . port`.
+    public init(key: String, timeout: Int, endpoints: [EndpointTarget]) {
+        let parts = key.split(separator: " . ")
+        self.init(chain: "affinity-" + Self.hash(key), transport: parts.count == 3 ? String(parts[1]) : "tcp", timeout: timeout, endpoints: endpoints)
+    }
+
+    init(chain: String, transport: String, timeout: Int, endpoints: [EndpointTarget]) {
+        self.chain = chain
+        self.transport = transport
+        self.timeout = timeout
+        self.endpoints = endpoints
+    }
+
+    /// The endpoint's chain and its set of pinned clients (sets and chains have separate names in nftables).
+    public func endpointChain(_ endpoint: EndpointTarget) -> String { "\(chain)-" + Self.hash("\(endpoint.address) \(endpoint.port)") }
+
+    static func hash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash & 0xffff_ffff, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
 }

@@ -75,11 +75,22 @@ public enum NFTablesRuleset {
             out.append("\tmap backends-\(n) {\n\t\t\(backendsType(n, w))\n" + list(pairs(model.backends[n] ?? [:])) + "\t}")
         }
         out.append("\tset hairpin {\n\t\ttype \(w.address) . \(w.address)\n" + list(model.hairpin.sorted()) + "\t}")
+        for key in model.affinity.keys.sorted() {
+            let port = model.affinity[key]!
+            for endpoint in port.endpoints {
+                let name = port.endpointChain(endpoint)
+                out.append("\tset \(name) {\n\t\t\(affinitySetSpec(port, w).joined(separator: "\n\t\t"))\n\t}")
+                out.append("\tchain \(name) {\n" + affinityEndpointRules(port, endpoint, w).map { "\t\t\($0)\n" }.joined() + "\t}")
+            }
+            out.append("\tchain \(port.chain) {\n" + affinityRules(port, model).map { "\t\t\($0)\n" }.joined() + "\t}")
+        }
         for n in counts {
             out.append("\tchain endpoints-\(n) {\n" + endpointRules(n, model).map { "\t\t\($0)\n" }.joined() + "\t}")
         }
         out.append("\tchain services {\n\t\t\(w.match) daddr . meta l4proto . th dport vmap @service-ips\n\t}")
-        out.append("\tchain reject-service {\n\t\treject with \(w.icmp)\n\t}")
+        // TCP gets a reset: the kernel rate-limits ICMP errors per destination, so a client that retries at
+        // once would see every second attempt time out instead of being refused.
+        out.append("\tchain reject-service {\n\t\tmeta l4proto tcp reject with tcp reset\n\t\treject with \(w.icmp)\n\t}")
         out.append("\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tjump services\n\t}")
         out.append("\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n\t\tjump services\n\t}")
         out.append(
@@ -110,7 +121,7 @@ public enum NFTablesRuleset {
     /// configuration adopts the table and syncs only elements.
     public static func configurationTag(_ configuration: ProxyConfiguration, _ family: IPFamily) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        let text = "\(family == .ipv4 ? 4 : 6)|\(configuration.clusterCIDRs)|\(configuration.serviceCIDRs)|\(configuration.masqueradeAll)|\(configuration.allowExternalClusterIP)|layout-1"
+        let text = "\(family == .ipv4 ? 4 : 6)|\(configuration.clusterCIDRs)|\(configuration.serviceCIDRs)|\(configuration.masqueradeAll)|\(configuration.allowExternalClusterIP)|layout-2"
         for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
@@ -125,16 +136,81 @@ public enum NFTablesRuleset {
     /// The rules of `endpoints-N`: the masquerade decision, then the DNAT.
     static func endpointRules(_ n: Int, _ model: NFTablesModel) -> [String] {
         let w = words(model.family)
+        return masqueradeRules(model) + ["dnat \(w.match) to \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) map @backends-\(n)"]
+    }
+
+    /// Marks for masquerade what must be: everything with `--masquerade-all`, otherwise what does not come from
+    /// a pod (the node itself, another node), so that the reply comes back through this node.
+    static func masqueradeRules(_ model: NFTablesModel) -> [String] {
+        let w = words(model.family)
         let clusterCIDRs = model.configuration.clusterCIDRs.filter { $0.family == model.family }
-        var rules: [String] = []
-        if model.configuration.masqueradeAll {
-            rules.append("meta mark set meta mark | \(masqueradeMark)")
-        } else if !clusterCIDRs.isEmpty {
-            // Not from a pod (the node itself, another node): masqueraded, so that the reply comes back here.
-            rules.append("\(w.match) saddr != { \(clusterCIDRs.map(\.description).joined(separator: ", ")) } meta mark set meta mark | \(masqueradeMark)")
+        if model.configuration.masqueradeAll { return ["meta mark set meta mark | \(masqueradeMark)"] }
+        guard !clusterCIDRs.isEmpty else { return [] }
+        return ["\(w.match) saddr != { \(clusterCIDRs.map(\.description).joined(separator: ", ")) } meta mark set meta mark | \(masqueradeMark)"]
+    }
+
+    /// An affinity endpoint's set of pinned clients: entries expire `timeout` after their last refresh.
+    static func affinitySetSpec(_ port: AffinityPort, _ w: (table: String, address: String, match: String, icmp: String)) -> [String] {
+        ["type \(w.address)", "flags dynamic,timeout", "timeout \(port.timeout)s"]
+    }
+
+    /// An affinity endpoint's chain: pin (or re-pin) the client, then DNAT.
+    static func affinityEndpointRules(_ port: AffinityPort, _ endpoint: EndpointTarget, _ w: (table: String, address: String, match: String, icmp: String)) -> [String] {
+        let target = endpoint.address.family == .ipv4 ? "\(endpoint.address):\(endpoint.port)" : "[\(endpoint.address)]:\(endpoint.port)"
+        return ["update @\(port.endpointChain(endpoint)) { \(w.match) saddr }", "meta l4proto \(port.transport) dnat \(w.match) to \(target)"]
+    }
+
+    /// An affinity port's chain: a pinned client goes to its endpoint, any other is placed at random.
+    static func affinityRules(_ port: AffinityPort, _ model: NFTablesModel) -> [String] {
+        let w = words(model.family)
+        var rules = masqueradeRules(model)
+        for endpoint in port.endpoints {
+            let name = port.endpointChain(endpoint)
+            rules.append("\(w.match) saddr @\(name) goto \(name)")
         }
-        rules.append("dnat \(w.match) to \(w.match) daddr . meta l4proto . th dport . numgen random mod \(n) map @backends-\(n)")
+        let choices = port.endpoints.enumerated().map { "\($0.offset) : goto \(port.endpointChain($0.element))" }
+        rules.append("numgen random mod \(port.endpoints.count) vmap { \(choices.joined(separator: ", ")) }")
         return rules
+    }
+
+    /// The commands that take the affinity ports' chains and sets from `old` to `new`, in an order that never
+    /// leaves a reference to a missing object: the port's chain is flushed before the endpoint objects it names
+    /// go, and new endpoint objects exist before the port's chain names them. Endpoints that stay keep their
+    /// sets, and so their clients' pins.
+    static func affinityDifference(from old: [String: AffinityPort], to new: [String: AffinityPort], _ model: NFTablesModel) -> [String] {
+        let w = words(model.family)
+        let table = "\(w.table) \(tableName)"
+        var lines: [String] = []
+        for key in Set(old.keys).union(new.keys).sorted() {
+            let before = old[key]
+            let after = new[key]
+            if before == after { continue }
+            var kept: Set<EndpointTarget> = []
+            if let before, let after, before.timeout == after.timeout, before.chain == after.chain {
+                kept = Set(before.endpoints).intersection(after.endpoints)
+            }
+            if let before {
+                lines.append("flush chain \(table) \(before.chain)")
+                for endpoint in before.endpoints where !kept.contains(endpoint) {
+                    let name = before.endpointChain(endpoint)
+                    lines.append("flush chain \(table) \(name)")
+                    lines.append("delete chain \(table) \(name)")
+                    lines.append("delete set \(table) \(name)")
+                }
+                if after?.chain != before.chain { lines.append("delete chain \(table) \(before.chain)") }
+            }
+            if let after {
+                for endpoint in after.endpoints where !kept.contains(endpoint) {
+                    let name = after.endpointChain(endpoint)
+                    lines.append("add set \(table) \(name) { \(affinitySetSpec(after, w).joined(separator: "; ")); }")
+                    lines.append("add chain \(table) \(name)")
+                    lines += affinityEndpointRules(after, endpoint, w).map { "add rule \(table) \(name) \($0)" }
+                }
+                if before?.chain != after.chain { lines.append("add chain \(table) \(after.chain)") }
+                lines += affinityRules(after, model).map { "add rule \(table) \(after.chain) \($0)" }
+            }
+        }
+        return lines
     }
 
     /// A partial sync from `old` (what the kernel has) to `new`: element deletes, then adds. Nil when the two
@@ -172,8 +248,8 @@ public enum NFTablesRuleset {
             diffMap("backends-\(n)", old.backends[n] ?? [:], new.backends[n] ?? [:])
         }
         diffSet("hairpin", old.hairpin, new.hairpin)
-        // The service-ips deletes must precede backends deletes and the adds follow: order the two lists so.
-        let lines = deletes + adds
+        // Affinity chains go after the elements that name them went, and come before the elements that name them.
+        let lines = deletes + affinityDifference(from: old.affinity, to: new.affinity, new) + adds
         // An endpoint count no longer in use keeps its (empty) chain and map until the next full sync, so that
         // nothing in flight can jump to a chain that is gone.
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"

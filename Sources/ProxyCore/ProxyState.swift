@@ -28,6 +28,12 @@ public struct ProxyState: Sendable, Hashable {
             guard let ipText = ips.first(where: { IPAddress($0)?.family == family }) else { continue }  // headless, or the other family
             guard let clusterIP = IPAddress(ipText) else { continue }
             let local = service.spec.internalTrafficPolicy == .local
+            let affinityTimeout = service.spec.sessionAffinity == .clientIP
+                ? Int(service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? Service.defaultClientIPAffinitySeconds) : nil
+            if let timeout = affinityTimeout, !(1...86400).contains(timeout) {
+                skipped.append(SkippedObject(object: "Service \(namespace)/\(name)", reason: "sessionAffinity timeout \(timeout) s is out of range"))
+                continue
+            }
             let serviceSlices = (byService["\(namespace)/\(name)"] ?? []).filter { $0.addressType == addressType }
             for servicePort in service.spec.ports ?? [] {
                 let transport = (servicePort.protocol ?? .tcp).rawValue.lowercased()
@@ -78,7 +84,7 @@ public struct ProxyState: Sendable, Hashable {
                 ports.append(
                     ServicePortState(
                         name: label, clusterIP: clusterIP, transport: transport, port: Int(servicePort.port), endpoints: chosen.sorted(),
-                        dropWhenEmpty: chosen.isEmpty && usableElsewhere))
+                        dropWhenEmpty: chosen.isEmpty && usableElsewhere, affinityTimeout: affinityTimeout))
             }
         }
         ports.sort { ($0.clusterIP.integerValue, $0.transport, $0.port) < ($1.clusterIP.integerValue, $1.transport, $1.port) }

@@ -15,9 +15,15 @@ public struct ServicePortState: Sendable, Hashable {
     /// With no endpoints: silence instead of a refusal. `internalTrafficPolicy: Local` with endpoints only on
     /// other nodes: the Service works, just not from here.
     public var dropWhenEmpty: Bool
+    /// `sessionAffinity: ClientIP`: how long, in seconds, a client IP stays with the endpoint it last used.
+    public var affinityTimeout: Int?
 
-    public init(name: String, clusterIP: IPAddress, transport: String, port: Int, endpoints: [EndpointTarget], dropWhenEmpty: Bool = false) {
+    public init(
+        name: String, clusterIP: IPAddress, transport: String, port: Int, endpoints: [EndpointTarget], dropWhenEmpty: Bool = false,
+        affinityTimeout: Int? = nil
+    ) {
         self.dropWhenEmpty = dropWhenEmpty
+        self.affinityTimeout = affinityTimeout
         self.name = name
         self.clusterIP = clusterIP
         self.transport = transport

@@ -49,6 +49,10 @@ struct EchoCommand: AsyncParsableCommand {
     @Option(help: "With --query udp://…: send from this local port (the same flow from one query to the next).")
     var sourcePort: Int?
 
+    @Flag(help: ArgumentHelp(
+        "With --query: query back to back until SIGTERM, printing `UNIX-TIME OUTCOME` whenever the outcome (the pod that answered, refused, no-answer, failed) changes: how long a change of endpoints takes to show."))
+    var watch = false
+
     private enum Mode {
         case serve(tcp: EchoListenAddress?, udp: EchoListenAddress?, http: EchoListenAddress?)
         case query(EchoTarget)
@@ -61,7 +65,7 @@ struct EchoCommand: AsyncParsableCommand {
     func run() async throws {
         switch try mode() {
         case .serve(let tcp, let udp, let http): try await serve(tcp: tcp, udp: udp, http: http)
-        case .query(let target): try await runQueries(target)
+        case .query(let target): try await (watch ? watchQueries(target) : runQueries(target))
         }
     }
 
@@ -113,6 +117,41 @@ struct EchoCommand: AsyncParsableCommand {
         fflush(nil)
         for await _ in signals { break }
         await server.close()
+    }
+
+    private func watchQueries(_ target: EchoTarget) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let timeout = self.timeout
+        let sourcePort = self.sourcePort
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var last = ""
+                while !Task.isCancelled {
+                    let outcome: String
+                    do {
+                        let answer = try await EchoClient.query(target, timeout: .seconds(timeout), sourcePort: sourcePort)
+                        outcome = String(answer.split(separator: " ").first ?? "")
+                    } catch let error as EchoError {
+                        switch error {
+                        case .refused: outcome = "refused"
+                        case .noAnswer: outcome = "no-answer"
+                        default: outcome = "failed"
+                        }
+                    } catch {
+                        outcome = "failed"
+                    }
+                    guard outcome != last else { continue }
+                    last = outcome
+                    var now = timespec()
+                    clock_gettime(CLOCK_REALTIME, &now)
+                    let fraction = String(now.tv_nsec)
+                    print("\(now.tv_sec).\(String(repeating: "0", count: 9 - fraction.count))\(fraction) \(outcome)")
+                    fflush(nil)
+                }
+            }
+            for await _ in signals { break }
+            group.cancelAll()
+        }
     }
 
     private func runQueries(_ target: EchoTarget) async throws {

@@ -223,3 +223,111 @@ struct IncrementalModelTests {
     }
 }
 
+
+/// ClientIP session affinity: the port's own chains, one timeout set per endpoint, and partial syncs that keep
+/// the pins of endpoints that stay.
+struct SessionAffinityTests {
+    static let configuration = PartialSyncTests.configuration
+
+    static func ports(_ endpoints: [String], timeout: Int32? = 60) -> [ServicePortState] {
+        var service = Fixture.service("sticky", ip: "172.30.0.20")
+        service.spec.sessionAffinity = .clientIP
+        service.spec.sessionAffinityConfig = SessionAffinityConfig(clientIP: ClientIPConfig(timeoutSeconds: timeout))
+        return Fixture.state([service], [Fixture.slice("sticky", endpoints.map { Fixture.endpoint($0) })]).servicePorts
+    }
+
+    static func model(_ endpoints: [String], timeout: Int32? = 60) -> NFTablesModel {
+        NFTablesModel(ProxyState(servicePorts: ports(endpoints, timeout: timeout), skipped: []), family: .ipv4, configuration: configuration)
+    }
+
+    @Test func theTimeoutDefaultsToThreeHoursAndIsPerPort() throws {
+        let port = try #require(Self.ports(["10.0.0.1"], timeout: nil).first)
+        #expect(port.affinityTimeout == 10800)
+        #expect(Fixture.state([Fixture.service("plain", ip: "172.30.0.21")], []).servicePorts.first?.affinityTimeout == nil)
+    }
+
+    @Test func anAffinityPortHasItsOwnChainsAndTimeoutSets() throws {
+        let model = Self.model(["10.0.0.1", "10.0.0.2"])
+        let port = try #require(model.affinity["172.30.0.20 . tcp . 80"])
+        #expect(model.serviceIPs["172.30.0.20 . tcp . 80"] == "goto \(port.chain)")
+        #expect(model.backends.isEmpty)
+        let text = NFTablesRuleset.render(model)
+        let first = port.endpointChain(port.endpoints[0])
+        #expect(text.contains("set \(first) {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t\ttimeout 60s\n\t}"), "\(text)")
+        #expect(text.contains("update @\(first) { ip saddr }"))
+        #expect(text.contains("meta l4proto tcp dnat ip to 10.0.0.1:80"))
+        #expect(text.contains("ip saddr @\(first) goto \(first)"))
+        #expect(text.contains("numgen random mod 2 vmap { 0 : goto \(first), 1 : goto \(port.endpointChain(port.endpoints[1])) }"))
+    }
+
+    @Test func anEndpointThatStaysKeepsItsSet() throws {
+        let before = Self.model(["10.0.0.1", "10.0.0.2"])
+        let after = Self.model(["10.0.0.1", "10.0.0.3"])
+        let text = try #require(NFTablesRuleset.difference(from: before, to: after))
+        let port = try #require(after.affinity.values.first)
+        let kept = port.endpointChain(EndpointTarget(address: IPAddress("10.0.0.1")!, port: 80))
+        let gone = port.endpointChain(EndpointTarget(address: IPAddress("10.0.0.2")!, port: 80))
+        let new = port.endpointChain(EndpointTarget(address: IPAddress("10.0.0.3")!, port: 80))
+        #expect(!text.contains("set ip switchboard \(kept) "), "\(text)")
+        #expect(text.contains("delete set ip switchboard \(gone)"))
+        #expect(text.contains("add set ip switchboard \(new) { type ipv4_addr; flags dynamic,timeout; timeout 60s; }"))
+        // The port's chain is flushed before the endpoint objects it names go.
+        let lines = text.split(separator: "\n").map(String.init)
+        let flush = try #require(lines.firstIndex(of: "flush chain ip switchboard \(port.chain)"))
+        let delete = try #require(lines.firstIndex(of: "delete chain ip switchboard \(gone)"))
+        #expect(flush < delete)
+        #expect(!text.contains("service-ips"), "the verdict is unchanged")
+    }
+
+    @Test func removingTheServiceRemovesItsChainsAfterItsVerdict() throws {
+        let before = Self.model(["10.0.0.1"])
+        let after = NFTablesModel(ProxyState(servicePorts: [], skipped: []), family: .ipv4, configuration: Self.configuration)
+        let text = try #require(NFTablesRuleset.difference(from: before, to: after))
+        let port = try #require(before.affinity.values.first)
+        let lines = text.split(separator: "\n").map(String.init)
+        let verdict = try #require(lines.firstIndex { $0.hasPrefix("delete element ip switchboard service-ips") })
+        let chain = try #require(lines.firstIndex(of: "delete chain ip switchboard \(port.chain)"))
+        #expect(verdict < chain)
+        #expect(text.contains("delete set ip switchboard \(port.endpointChain(port.endpoints[0]))"))
+    }
+
+    @Test func aTimeoutChangeRenewsTheSets() throws {
+        let text = try #require(NFTablesRuleset.difference(from: Self.model(["10.0.0.1"]), to: Self.model(["10.0.0.1"], timeout: 5)))
+        #expect(text.contains("delete set"))
+        #expect(text.contains("timeout 5s"))
+    }
+
+    @Test func anAffinityTableParsesBack() throws {
+        let model = Self.model(["10.0.0.1", "10.0.0.2", "10.0.0.3"], timeout: 10800)
+        // nft lists the timeout as `3h`, and dynamic sets with their clients.
+        let listing = NFTablesRuleset.render(model).replacingTimeouts()
+        let parsed = try #require(NFTablesModel.parse(listing: listing, family: .ipv4, configuration: Self.configuration))
+        #expect(parsed == model)
+    }
+
+    @Test func incrementalUpdatesCarryTheAffinityPorts() throws {
+        var tracker = IncrementalModel(family: .ipv4, configuration: Self.configuration)
+        _ = tracker.update([(key: "ns/sticky", ports: Self.ports(["10.0.0.1", "10.0.0.2"]))])
+        let change = tracker.update([(key: "ns/sticky", ports: Self.ports(["10.0.0.2"]))])
+        #expect(change.before.affinity.count == 1 && change.after.affinity.count == 1)
+        #expect(tracker.model == Self.model(["10.0.0.2"]))
+        let text = try #require(NFTablesRuleset.difference(from: change.before, to: change.after, existingCounts: change.existingCounts))
+        #expect(text.contains("delete set"))
+    }
+
+    @Test func nftDurations() {
+        #expect(seconds("3h") == 10800)
+        #expect(seconds("1d1h1m1s") == 90061)
+        #expect(seconds("60s") == 60)
+        #expect(seconds("1m") == 60)
+        #expect(seconds("h") == nil)
+    }
+}
+
+extension String {
+    fileprivate func replacingTimeouts() -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasSuffix("timeout 10800s") ? line.dropLast("10800s".count) + "3h\n\t\telements = { 10.0.0.9 timeout 3h expires 2h59m58s }" : String(line)
+        }.joined(separator: "\n")
+    }
+}

@@ -271,4 +271,124 @@ struct ProxyTrafficTests {
             #expect(second.succeeded && logs.hasPrefix("pod=\(other) "), "the flow's conntrack entry to \(answered) was cleared: \(logs)")
         }
     }
+
+    /// Case 22: with `sessionAffinity: ClientIP`, new connections from one client go to one endpoint, whatever
+    /// their source port, until the pin lapses or its endpoint goes.
+    @Test func clientIPAffinityPinsAClientToOneEndpoint() async throws {
+        try await withLab { lab in
+            let node1 = "\(lab.name)-node1"
+            let node2 = "\(lab.name)-node2"
+            let sticky = """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: sticky}
+                spec:
+                  selector: {app: echo}
+                  sessionAffinity: ClientIP
+                  sessionAffinityConfig: {clientIP: {timeoutSeconds: 3}}
+                  ports: [{name: tcp, port: 80, targetPort: tcp-echo}]
+                """
+            let manifest = [sticky, Self.pod("a1", node: node1), Self.pod("a2", node: node2), Self.pod("a3", node: node2), Self.pod("client", node: node1, app: "client")]
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: manifest.joined(separator: "\n---\n")).succeeded)
+            #expect(try await eventually(within: .seconds(40)) {
+                let path = #"{.items[*].status.conditions[?(@.type=="Ready")].status}"#
+                return try await lab.jsonpath("pods", path).split(separator: " ").filter { $0 == "True" }.count == 4
+            }, "every pod Ready")
+            #expect(try await eventually(within: .seconds(10)) {
+                try await lab.jsonpath("endpointslices", "{.items[*].endpoints[*].targetRef.name}").split(separator: " ").count == 3 + 0
+            })
+            let ip = try await lab.jsonpath("svc/sticky", "{.spec.clusterIP}")
+            let clientIP = try await lab.jsonpath("pod/client", "{.status.podIP}")
+            // 60 connections, each from a new source port: one pod answers them all.
+            var pinned = ""
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let run = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "60"])
+                let counts = Self.tally(run.stdout)
+                pinned = counts.keys.first ?? ""
+                return run.succeeded && counts.count == 1 && counts.values.first == 60
+            }, "one pod answers every connection of one client")
+            // The pin is the client's address in its endpoint's timeout set, and it lapses after 3 idle seconds.
+            let sets = try await lab.exec("node/node1", ["nft", "list", "sets", "ip"])
+            #expect(sets.stdout.contains("\(clientIP) expires"), "\(sets.stdout)")
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(250)) {
+                try await !lab.exec("node/node1", ["nft", "list", "sets", "ip"]).stdout.contains("\(clientIP) expires")
+            }, "the pin lapses")
+            // The pinned pod goes: the client is placed again, and sticks to its new pod.
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let run = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "20"])
+                let counts = Self.tally(run.stdout)
+                pinned = counts.keys.first ?? ""
+                return run.succeeded && counts.count == 1
+            })
+            #expect(try await lab.kubectl("delete", "pod", pinned, "--wait=false").succeeded)
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let run = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "20"])
+                let counts = Self.tally(run.stdout)
+                return run.succeeded && counts.count == 1 && counts[pinned] == nil
+            }, "after \(pinned) went, the client sticks to another pod")
+        }
+    }
+
+    /// Case 23: an IPv6 ClusterIP behaves as an IPv4 one (balanced, not masqueraded, hairpin, refusal,
+    /// silence for an unallocated address, internal only), from its own `ip6` table.
+    @Test func dualStackServicesWorkOverIPv6FromTheirOwnTable() async throws {
+        try await withLab(ipFamily: "dual") { lab in
+            let node1 = "\(lab.name)-node1"
+            let node2 = "\(lab.name)-node2"
+            let service = """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: echo}
+                spec:
+                  selector: {app: echo}
+                  ipFamilyPolicy: RequireDualStack
+                  ports: [{name: tcp, port: 80, targetPort: tcp-echo}]
+                """
+            let manifest = [service, Self.pod("e1", node: node1), Self.pod("e2", node: node2), Self.pod("client", node: node1, app: "client")]
+            #expect(try await lab.kubectl("apply", "-f", "-", stdin: manifest.joined(separator: "\n---\n")).succeeded)
+            #expect(try await eventually(within: .seconds(40)) {
+                let path = #"{.items[*].status.conditions[?(@.type=="Ready")].status}"#
+                return try await lab.jsonpath("pods", path).split(separator: " ").filter { $0 == "True" }.count == 3
+            }, "every pod Ready")
+            let ips = try await lab.jsonpath("svc/echo", "{.spec.clusterIPs[*]}").split(separator: " ").map(String.init)
+            #expect(ips.count == 2, "\(ips)")
+            guard ips.count == 2 else { return }
+            let v6 = ips[1]
+            let clientIPs = try await lab.jsonpath("pod/client", "{.status.podIPs[*].ip}").split(separator: " ").map(String.init)
+            let e1IPs = try await lab.jsonpath("pod/e1", "{.status.podIPs[*].ip}").split(separator: " ").map(String.init)
+            #expect(clientIPs.count == 2 && e1IPs.count == 2)
+            guard clientIPs.count == 2, e1IPs.count == 2 else { return }
+
+            var many = ""
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                let run = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://[\(v6)]:80", "--count", "300"], timeout: .seconds(60))
+                many = run.stdout
+                return run.succeeded
+            }, "the IPv6 ClusterIP answers")
+            let counts = Self.tally(many)
+            #expect(counts.values.reduce(0, +) == 300)
+            for pod in ["e1", "e2"] {
+                #expect(abs(Double(counts[pod] ?? 0) / 300 - 0.5) <= 0.1, "\(pod): \(counts)")
+            }
+            #expect(many.split(separator: "\n").allSatisfy { $0.contains(" client=[\(clientIPs[1])]:") }, "no masquerade for a pod client")
+            let v4 = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ips[0]):80", "--count", "10"])
+            #expect(v4.succeeded, "the IPv4 ClusterIP of the same Service: \(v4.transcript)")
+
+            let hairpin = try await lab.exec("pod/default/e1", ["switchboard", "echo", "--query", "tcp://[\(v6)]:80", "--count", "40"])
+            let own = hairpin.stdout.split(separator: "\n").filter { $0.hasPrefix("pod=e1 ") }
+            #expect(!own.isEmpty && own.allSatisfy { !$0.contains("client=[\(e1IPs[1])]:") }, "hairpin is masqueraded: \(hairpin.transcript)")
+
+            let refused = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://[\(v6)]:443", "--timeout", "2"])
+            #expect(!refused.succeeded && refused.stderr.contains("refused"), "\(refused.transcript)")
+            let silent = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://[fd00:10:96::fffe]:80", "--timeout", "1"])
+            #expect(!silent.succeeded && silent.stderr.contains("no answer"), "\(silent.transcript)")
+            let outside = try await lab.exec("outside", ["switchboard", "echo", "--query", "tcp://[\(v6)]:80", "--timeout", "1"])
+            #expect(!outside.succeeded && outside.stderr.contains("no answer"), "\(outside.transcript)")
+
+            let tables = try await lab.exec("node/node1", ["nft", "list", "tables"])
+            #expect(tables.stdout.contains("table ip switchboard") && tables.stdout.contains("table ip6 switchboard"), "\(tables.stdout)")
+            let v6Map = try await lab.exec("node/node1", ["nft", "list", "map", "ip6", "switchboard", "service-ips"])
+            #expect(v6Map.stdout.contains(v6) && !v6Map.stdout.contains(ips[0]), "\(v6Map.stdout)")
+        }
+    }
 }
