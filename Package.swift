@@ -30,6 +30,8 @@ let package = Package(
     targets: [
         // Pure: IP addresses, CIDRs and the ClusterIP allocator. No I/O, no dependencies.
         .target(name: "IPAM", swiftSettings: strictSettings),
+        // Pure: the DNS wire format (RFC 1035, EDNS0): messages, name compression, truncation, TCP framing, fuzzer.
+        .target(name: "DNSWire", swiftSettings: strictSettings),
         // Pure: Kubernetes API objects, their JSON codec, patches, labels and field selectors, validation.
         .target(name: "KubeAPI", dependencies: ["IPAM"], swiftSettings: strictSettings),
         // Pure: YAML and JSON manifests (multi-document) to and from typed objects.
@@ -85,6 +87,19 @@ let package = Package(
             swiftSettings: strictSettings),
         // Pure: the proxy's desired state from Services and EndpointSlices, and the nftables ruleset it renders.
         .target(name: "ProxyCore", dependencies: ["KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        // Pure: the cluster DNS zone (CoreDNS's `kubernetes` plugin): Services and EndpointSlices → answers, no wire format.
+        .target(name: "DNSZone", dependencies: ["KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        // The cluster DNS server: zone snapshots from list/watch, UDP and TCP on SwiftNIO, cache and upstream forwarding.
+        .target(
+            name: "ClusterDNS",
+            dependencies: [
+                "DNSWire", "DNSZone", "KubeAPI", "KubeClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
         // The proxier: watches Services and EndpointSlices and programs nftables in its network namespace.
         .target(
             name: "Proxy",
@@ -136,6 +151,7 @@ let package = Package(
             dependencies: [
                 "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
                 "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab", "ProxyCore", "Proxy",
+                "DNSWire", "DNSZone", "ClusterDNS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -151,6 +167,7 @@ let package = Package(
         .executableTarget(name: "switchboard", dependencies: ["SwitchboardCommands"], swiftSettings: strictSettings),
 
         .testTarget(name: "IPAMTests", dependencies: ["IPAM"], swiftSettings: strictSettings),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: strictSettings),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"], swiftSettings: strictSettings),
         .testTarget(
             name: "ManifestsTests", dependencies: ["Manifests", "KubeAPI", "IPAM"], exclude: ["Fixtures"],
@@ -163,6 +180,8 @@ let package = Package(
             dependencies: ["APIServer", "ClusterStore", "KubeAPI", "KubeClient", "KubeClientHTTP", "SwitchboardCommands"],
             swiftSettings: strictSettings),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        .testTarget(name: "DNSZoneTests", dependencies: ["DNSZone", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "DNSZone", "KubeAPI", "KubeClient"], swiftSettings: strictSettings),
         .testTarget(name: "EchoTests", dependencies: ["Echo"], swiftSettings: strictSettings),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "LabTests", dependencies: ["Lab", "IPAM"], swiftSettings: strictSettings),

@@ -118,6 +118,40 @@ public struct LabCluster: Sendable {
         }
         try await waitForNodes(until: deadline)
         progress("nodes Ready: \(topology.nodes.map(topology.nodeName).joined(separator: ", "))")
+        try await startClusterDNS(until: deadline)
+        progress("cluster DNS Ready: kube-system/kube-dns on \(LabTopology.clusterDNSIP)")
+    }
+
+    /// The cluster DNS as Kubernetes runs it: a pod (`switchboard dns`) on node 1 behind the `kube-dns` Service
+    /// on the tenth address of the service range, which every pod's resolv.conf names. It forwards nothing: the
+    /// lab is a closed world, so names outside the cluster are refused rather than sent to the host's resolver.
+    private func startClusterDNS(until deadline: ContinuousClock.Instant) async throws {
+        let client = HTTPClusterClient(endpoint: endpoint)
+        defer { Task { await client.shutdown() } }
+        var pod = Pod(metadata: ObjectMeta(name: "switchboard-dns", namespace: "kube-system", labels: ["k8s-app": "kube-dns"]))
+        let container = Container(
+            name: "dns", command: ["switchboard", "dns", "--server", "unix://\(apiSocket)", "--listen", ":53", "--upstream", "none", "--threads", "1"],
+            ports: [ContainerPort(name: "dns", containerPort: 53, protocol: .udp), ContainerPort(name: "dns-tcp", containerPort: 53, protocol: .tcp)],
+            readinessProbe: Probe(tcpSocket: TCPSocketAction(port: .int(53)), periodSeconds: 1))
+        pod.spec.containers = [container]
+        pod.spec.nodeName = topology.nodeName(1)
+        var service = Service(
+            metadata: ObjectMeta(name: "kube-dns", namespace: "kube-system", labels: ["k8s-app": "kube-dns"]),
+            spec: ServiceSpec(ports: [
+                ServicePort(name: "dns", protocol: .udp, port: 53, targetPort: .string("dns")),
+                ServicePort(name: "dns-tcp", protocol: .tcp, port: 53, targetPort: .string("dns-tcp")),
+            ]))
+        service.spec.selector = ["k8s-app": "kube-dns"]
+        service.spec.clusterIP = LabTopology.clusterDNSIP
+        service.spec.clusterIPs = [LabTopology.clusterDNSIP]
+        _ = try await client.create(service)
+        _ = try await client.create(pod)
+        while ContinuousClock().now < deadline {
+            let slices = (try? await client.list(EndpointSlice.self, namespace: "kube-system").items) ?? []
+            if slices.contains(where: { $0.metadata.labels?["kubernetes.io/service-name"] == "kube-dns" && $0.endpoints.contains { $0.conditions.isReady } }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw LabError(description: "the cluster DNS did not become Ready in time; see \(nodeDirectory(1))/agent.log and `switchboard lab exec` / kubectl logs -n kube-system switchboard-dns")
     }
 
     /// The node's Service proxy, in the node's namespace, as its own process (so that it can be restarted

@@ -18,6 +18,9 @@ public struct LabTopology: Sendable, Hashable {
     /// IPv4 and IPv6 pods, nodes and Services.
     public let dualStack: Bool
     /// The service CIDR(s): `10.96.0.0/12`, and `fd00:10:96::/112` when dual-stack.
+    /// The cluster DNS Service's address: the tenth of the service range, as kubeadm picks it, and the
+    /// nameserver of every pod's resolv.conf.
+    public static let clusterDNSIP = "10.96.0.10"
     public var serviceCIDRs: [CIDR] { [CIDR("10.96.0.0/12")!] + (dualStack ? [CIDR("fd00:10:96::/112")!] : []) }
 
     public struct TopologyError: Error, CustomStringConvertible {

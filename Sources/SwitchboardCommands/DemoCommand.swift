@@ -74,7 +74,7 @@ struct DemoTour {
     static let manifest = """
         apiVersion: v1
         kind: Service
-        metadata: {name: echo, namespace: default}
+        metadata: {name: web, namespace: default}
         spec:
           selector: {app: echo}
           ports: [{name: tcp, port: 80, targetPort: tcp-echo}]
@@ -116,7 +116,7 @@ struct DemoTour {
         let client = HTTPClusterClient(endpoint: lab.endpoint)
         defer { Task { await client.shutdown() } }
 
-        say("2. Three pods labelled app=echo, and a Service whose selector is app=echo.")
+        say("2. Three pods labelled app=echo, and a Service named web whose selector is app=echo.")
         for object in try Manifest.objects(from: Self.manifest) {
             switch object {
             case .service(let service): _ = try await client.create(service)
@@ -134,12 +134,12 @@ struct DemoTour {
             [pod.metadata.name ?? "", pod.isReady ? "1/1" : "0/1", pod.status.podIP ?? "", pod.spec.nodeName ?? ""]
         }))
 
-        let service = try await client.get(Service.self, namespace: "default", name: "echo")
+        let service = try await client.get(Service.self, namespace: "default", name: "web")
         let clusterIP = service.spec.clusterIP ?? ""
         say("3. The Service's ClusterIP, \(clusterIP), came from the service CIDR. It is a virtual IP: no interface has it,")
         say("   and it stays the same while the pods behind it come and go.")
         say(Self.table(["NAME", "TYPE", "CLUSTER-IP", "PORT(S)"], [[
-            "echo", service.spec.type?.rawValue ?? "ClusterIP", clusterIP,
+            "web", service.spec.type?.rawValue ?? "ClusterIP", clusterIP,
             (service.spec.ports ?? []).map { "\($0.port)/\($0.protocol?.rawValue ?? "TCP")" }.joined(separator: ","),
         ]]))
 
@@ -150,15 +150,22 @@ struct DemoTour {
         say("4. The EndpointSlice controller lists the ready pods behind the Service: its endpoints.")
         say(Self.endpointTable(slices))
 
-        say("5. Traffic: a client pod opens 300 connections to \(clusterIP):80. The node's proxy (nftables) turns each")
-        say("   into a connection to one ready pod, chosen at random; the pods see the client's own address.")
-        let first = try await traffic(to: clusterIP, count: 300)
+        say("5. Names: the cluster DNS (a switchboard dns pod behind the kube-dns Service, \(LabTopology.clusterDNSIP), which")
+        say("   every pod's resolv.conf names) answers from the Services it watches. From the client pod:")
+        for name in ["web", "web.default.svc.cluster.local"] {
+            let answer = try await resolve(name)
+            say("   \(name) → \(answer ?? "no answer")")
+        }
+
+        say("6. Traffic: the client pod opens 300 connections to web:80. The node's proxy (nftables) turns each")
+        say("   connection to \(clusterIP):80 into one to a ready pod, chosen at random; the pods see the client's own address.")
+        let first = try await traffic(to: "web", count: 300)
         say(Self.table(["POD", "CONNECTIONS"], first.counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
         if first.failed > 0 { say("   \(first.failed) connections failed.") }
 
         let victim = pods.sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }[0]
         let victimIP = victim.status.podIP ?? ""
-        say("6. Deleting \(victim.metadata.name ?? ""): it turns terminating and leaves the ready endpoints at once,")
+        say("7. Deleting \(victim.metadata.name ?? ""): it turns terminating and leaves the ready endpoints at once,")
         say("   its process gets SIGTERM, and after it exits the pod, its namespace and its IP are gone.")
         try await client.delete(Pod.self, namespace: "default", name: victim.metadata.name ?? "")
         let after = try await waitFor("the endpoints to follow", client) { client in
@@ -169,16 +176,26 @@ struct DemoTour {
         }
         say(Self.endpointTable(after))
         say("   Two endpoints remain; the ClusterIP \(clusterIP) did not change. 300 more connections:")
-        let second = try await traffic(to: clusterIP, count: 300)
+        let second = try await traffic(to: "web", count: 300)
         say(Self.table(["POD", "CONNECTIONS"], second.counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
         say("   \(second.failed == 0 ? "None failed" : "\(second.failed) failed"): traffic moved to the pods that remain.")
 
-        say("7. The outside host has a route to the service CIDR through node 1, yet the ClusterIP is internal:")
+        say("8. The outside host has a route to the service CIDR through node 1, yet the ClusterIP is internal:")
         let outside = try await NetworkNamespaces().exec(
             lab.topology.outsideNamespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://\(clusterIP):80", "--timeout", "1"],
             timeout: .seconds(10))
         say("   outside → \(clusterIP):80: " + (outside.succeeded ? "answered (unexpected!)" : "no answer, the node dropped it"))
-        say("8. Removing the lab.")
+        say("9. Removing the lab.")
+    }
+
+    /// What `name` resolves to in the client pod, through its resolv.conf (getent: the C library's resolver,
+    /// as an application would ask).
+    func resolve(_ name: String) async throws -> String? {
+        let namespace = try await lab.namespace(of: "pod/default/client")
+        let result = try await NetworkNamespaces().exec(namespace, ["getent", "hosts", name], timeout: .seconds(10))
+        guard result.succeeded, let line = result.stdout.split(separator: "\n").first else { return nil }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count >= 2 ? "\(fields[0]) (\(fields[1]))" : String(line)
     }
 
     /// `count` connections from the client pod to `ip`:80, counted by the pod that answered.
@@ -196,7 +213,7 @@ struct DemoTour {
     }
 
     static func slices(_ client: HTTPClusterClient) async throws -> [EndpointSlice] {
-        try await client.list(EndpointSlice.self, namespace: "default", options: ListOptions(labelSelector: "kubernetes.io/service-name=echo")).items
+        try await client.list(EndpointSlice.self, namespace: "default", options: ListOptions(labelSelector: "kubernetes.io/service-name=web")).items
     }
 
     static func readyAddresses(_ slices: [EndpointSlice]) -> [String] {

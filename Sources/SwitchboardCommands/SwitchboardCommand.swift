@@ -17,7 +17,7 @@ public struct SwitchboardCommand: AsyncParsableCommand {
             endpoints; cluster DNS gives the Service a name.
             """,
         version: SwitchboardVersion.current,
-        subcommands: [VersionCommand.self, UpCommand.self, NodeCommand.self, ProxyCommand.self, LabCommand.self, DemoCommand.self, EchoCommand.self, BenchCommand.self])
+        subcommands: [VersionCommand.self, UpCommand.self, NodeCommand.self, ProxyCommand.self, DNSCommand.self, LabCommand.self, DemoCommand.self, EchoCommand.self, BenchCommand.self])
 
     public init() {}
 }
@@ -40,7 +40,7 @@ public struct VersionCommand: ParsableCommand {
 public struct BenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure hot paths and print figures.",
-        subcommands: [CoreBenchCommand.self, APIBenchCommand.self, PodBenchCommand.self, ProxyBenchCommand.self])
+        subcommands: [CoreBenchCommand.self, APIBenchCommand.self, PodBenchCommand.self, ProxyBenchCommand.self, DNSFuzzCommand.self])
     public init() {}
 }
 

@@ -237,11 +237,11 @@ struct ProxyTrafficTests {
             var metrics = ""
             #expect(try await eventually(within: .seconds(5)) {
                 metrics = try await get(10249, "/metrics")
-                return metrics.contains("switchboard_proxy_service_ports 21")
-            }, "20 Services and the kubernetes one: \(metrics)")
+                return metrics.contains("switchboard_proxy_service_ports 23")
+            }, "20 Services, the kubernetes one and kube-dns's two ports: \(metrics)")
             #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds"))
             #expect(metrics.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
-            #expect(metrics.contains("switchboard_proxy_endpoints 30"), "0+1+2+3 endpoints, five times: \(metrics)")
+            #expect(metrics.contains("switchboard_proxy_endpoints 32"), "0+1+2+3 endpoints, five times, and the DNS pod on two ports: \(metrics)")
         }
     }
 
