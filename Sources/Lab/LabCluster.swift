@@ -156,7 +156,7 @@ public struct LabCluster: Sendable {
 
     /// The node's Service proxy, in the node's namespace, as its own process (so that it can be restarted
     /// without touching the pods).
-    public func startProxy(node i: Int) throws {
+    public func startProxy(node i: Int, extraArguments: [String] = []) throws {
         guard let nsenter = HostCommandRunner.which("nsenter") else { throw LabError(description: "`nsenter` (util-linux) is not installed") }
         let log = nodeDirectory(i) + "/proxy.log"
         _ = try ChildProcess.spawn(
@@ -166,7 +166,7 @@ public struct LabCluster: Sendable {
                 "--server", "unix://\(apiSocket)", "--hostname-override", topology.nodeName(i),
                 "--cluster-cidr", topology.clusterCIDRs.map(\.description).joined(separator: ","),
                 "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
-            ], stdout: log, stderr: log, grouping: .newSession, truncate: false)
+            ] + extraArguments, stdout: log, stderr: log, grouping: .newSession, truncate: false)
     }
 
     private func waitForAPI(until deadline: ContinuousClock.Instant) async throws {

@@ -148,12 +148,15 @@ struct LabRestartProxyCommand: AsyncParsableCommand {
     @Option(help: "The node's number.")
     var node = 1
 
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("More `switchboard proxy` flags, after --, such as -- --masquerade-all.", valueName: "proxy-flags"))
+    var proxyFlags: [String] = []
+
     func run() async throws {
         guard getuid() == 0 else { throw CommandLineError("the lab needs root (run it with sudo)") }
         let lab = try options.existingCluster()
         guard lab.topology.nodes.contains(node) else { throw CommandLineError("lab \(options.name) has no node \(node)") }
         do {
-            try lab.startProxy(node: node)
+            try lab.startProxy(node: node, extraArguments: proxyFlags)
         } catch {
             throw CommandLineError("\(error)")
         }
