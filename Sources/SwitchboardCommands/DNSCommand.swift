@@ -92,7 +92,7 @@ struct DNSCommand: AsyncParsableCommand {
         let dns = DNSServer(
             configuration: DNSServerConfiguration(
                 host: host, port: port, threads: threads ?? System.coreCount, upstreams: upstreams, queryLogRate: logQueries),
-            snapshot: { source.snapshot }, metrics: metrics, logger: logger)
+            clusterDomain: clusterDomain, snapshot: { source.snapshot }, metrics: metrics, logger: logger)
         do {
             try await dns.start()
         } catch {

@@ -102,3 +102,12 @@ struct ClusterResponderTests {
         #expect(Self.ask(Self.query("cluster.local", .axfr)).1?.header.rcode == .refused)
     }
 }
+
+extension ClusterResponderTests {
+    @Test func beforeTheFirstSyncOtherNamesAreStillForwarded() {
+        if case .forward = Self.ask(Self.query("www.example.com", .a), snapshot: nil, forwarding: true).0 {} else {
+            Issue.record("a name outside the zone does not depend on the API")
+        }
+        #expect(Self.ask(Self.query("1.0.96.10.in-addr.arpa", .ptr), snapshot: nil, forwarding: true).1?.header.rcode == .servFail)
+    }
+}

@@ -23,9 +23,21 @@ public struct ClusterResponder: Sendable {
     public static let ourPayloadSize: UInt16 = 1232
 
     public var forwardingEnabled: Bool
+    /// The cluster domain, so that names outside it are forwarded even before the first sync.
+    public var clusterDomain: DNSName
 
-    public init(forwardingEnabled: Bool) {
+    public init(forwardingEnabled: Bool, clusterDomain: String = "cluster.local") {
         self.forwardingEnabled = forwardingEnabled
+        self.clusterDomain = (try? DNSName(clusterDomain)) ?? .root
+    }
+
+    /// Whether `name` may be the zone's to answer: under the cluster domain, or a reverse name (which ones are
+    /// ours only a snapshot knows).
+    func mayBeInZone(_ name: DNSName) -> Bool {
+        if name.isSubdomain(of: clusterDomain) { return true }
+        let labels = name.labels
+        guard let last = labels.last, labels.count >= 2 else { return false }
+        return last.elementsEqual("arpa".utf8, by: { $0 | 0x20 == $1 })
     }
 
     /// Why a reply has its code: for metrics and query logs.
@@ -61,9 +73,11 @@ public struct ClusterResponder: Sendable {
         guard question.class == .in || question.class == .any else { return fail(.refused) }
         let type = question.type
         guard let snapshot else {
-            // Before the first sync nothing is known: SERVFAIL, which clients do not cache, rather than a
-            // negative answer they would.
-            return fail(.servFail)
+            // Before the first sync the zone is unknown: SERVFAIL for what may be in it, which clients do not
+            // cache, rather than a negative answer they would. Other names do not depend on the API.
+            if mayBeInZone(question.name) { return fail(.servFail) }
+            guard forwardingEnabled else { return fail(.refused) }
+            return (.forward(query: query, question: question, prefix: []), nil)
         }
         if type == .axfr || type == .ixfr {
             let answer = snapshot.answer(labels: question.name.labels, type: .other(type.rawValue))

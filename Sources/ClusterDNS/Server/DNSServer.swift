@@ -60,13 +60,16 @@ public final class DNSServer: Sendable {
     let loopProbe: DNSName
     let loopSeen = Atomic<Bool>(false)
 
-    public init(configuration: DNSServerConfiguration, snapshot: @escaping @Sendable () -> ClusterZoneSnapshot?, metrics: DNSMetrics = DNSMetrics(), logger: Logger) {
+    public init(
+        configuration: DNSServerConfiguration, clusterDomain: String = "cluster.local", snapshot: @escaping @Sendable () -> ClusterZoneSnapshot?,
+        metrics: DNSMetrics = DNSMetrics(), logger: Logger
+    ) {
         self.configuration = configuration
         self.snapshot = snapshot
         self.metrics = metrics
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
-        responder = ClusterResponder(forwardingEnabled: !configuration.upstreams.isEmpty)
+        responder = ClusterResponder(forwardingEnabled: !configuration.upstreams.isEmpty, clusterDomain: clusterDomain)
         forwarder = configuration.upstreams.isEmpty ? nil : UpstreamForwarder(upstreams: configuration.upstreams, group: group, logger: logger)
         loopProbe = (try? DNSName("sb-loop-\(UInt64.random(in: 0...UInt64.max)).switchboard.invalid")) ?? .root
     }
@@ -143,7 +146,7 @@ public final class DNSServer: Sendable {
             let host = upstream.ipAddress ?? ""
             let wildcard = configuration.host == "0.0.0.0" || configuration.host == "::"
             if host == configuration.host || (wildcard && (host.hasPrefix("127.") || host == "::1")) {
-                throw DNSServerError("upstream \(host):\(upstream.port!) is this server itself, which would forward to itself forever; give --upstream another resolver, or none")
+                throw DNSServerError("upstream \(host):\(upstream.port!) is this server itself: a forwarding loop; give --upstream another resolver, or none")
             }
         }
     }
