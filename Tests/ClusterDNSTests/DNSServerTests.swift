@@ -92,11 +92,11 @@ struct DNSServerTests {
         try await upstream.start()
         let server = Self.server(Self.zone("cluster.local", ip: "10.96.0.20"), upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstream.boundPort)])
         try await server.start()
-        let reply = try DNSMessage(parsing: try #require(Self.udp(server.boundPort, Self.query("web.default.svc.example.com", id: 7))))
+        let reply = try DNSMessage(parsing: try #require(Self.udp(server.boundPort, Self.query("web.default.svc.example.com", id: 7), timeout: 8)))
         #expect(reply.header.id == 7 && !reply.header.isAuthoritative && reply.header.recursionAvailable)
         #expect(reply.answers.first?.rdata == .ipv4(10, 1, 2, 3))
         #expect(server.cache.count == 1)
-        let nx = try DNSMessage(parsing: try #require(Self.udp(server.boundPort, Self.query("nope.default.svc.example.com"))))
+        let nx = try DNSMessage(parsing: try #require(Self.udp(server.boundPort, Self.query("nope.default.svc.example.com"), timeout: 8)))
         #expect(nx.header.rcode == .nxDomain && nx.authorities.first?.type == .soa, "the upstream's NXDOMAIN, with its SOA")
         // The upstream goes away: cached names still answer, others fail with SERVFAIL.
         await upstream.stop()

@@ -87,27 +87,7 @@ struct DNSBenchCommand: AsyncParsableCommand {
             duration: duration, queries: queries, perfClients: dnsperfClients, perfThreads: dnsperfThreads, outstanding: outstanding)
         let bench = DNSBenchmark(settings: settings, dnsperf: tools["dnsperf"]!, knotd: tools["knotd"]!, taskset: tools["taskset"]!)
         // Ctrl-C or SIGTERM ends the measurement; the clean-up below runs on every path.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let results: [BenchmarkResult]
-        do {
-            results = try await withThrowingTaskGroup(of: [BenchmarkResult]?.self) { group in
-                group.addTask { try await bench.run() }
-                group.addTask {
-                    for await signal in signals { throw BenchError("interrupted (\(signal)); what the benchmark started was removed") }
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let results = first else { throw BenchError("interrupted") }
-                return results
-            }
-        } catch {
-            await bench.cleanUp()
-            throw error
-        }
-        await bench.cleanUp()
-        var report = BenchmarkReport(title: "switchboard bench dns")
-        report.results = results
-        print(try report.render(json: json))
+        try await runInterruptible(title: "switchboard bench dns", json: json, { try await bench.run() }, cleanUp: { await bench.cleanUp() })
     }
 }
 

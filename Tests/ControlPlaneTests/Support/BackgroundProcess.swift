@@ -19,7 +19,7 @@ final class BackgroundProcess: Sendable {
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessRunner.spawning.withLock { _ in try process.run() }
     }
 
     var output: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }

@@ -14,6 +14,10 @@ struct ProcessResult: Sendable {
 }
 
 enum ProcessRunner {
+    /// Foundation's `Process.run()` on Linux is not safe to call from several threads at once (a lab test
+    /// crashed in its memcpy while other suites spawned processes); one spawn at a time.
+    static let spawning = Mutex(())
+
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
         directory: URL, timeout: Duration = .seconds(60)
@@ -43,7 +47,7 @@ enum ProcessRunner {
         let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do {
-                try process.run()
+                try ProcessRunner.spawning.withLock { _ in try process.run() }
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
