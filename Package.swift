@@ -189,7 +189,7 @@ let package = Package(
         // End to end: the real kubectl and HTTP clients against a real `switchboard up` child process; and, as
         // root, lab clusters in network namespaces the tests create, with real pods and real traffic (`Lab/`).
         .testTarget(
-            name: "ControlPlaneTests", dependencies: ["KubeAPI", "KubeClient", "KubeClientHTTP"],
+            name: "ControlPlaneTests", dependencies: ["KubeAPI", "KubeClient", "KubeClientHTTP", "HostNetwork"],
             swiftSettings: strictSettings),
     ]
 )

@@ -1,8 +1,8 @@
 import Foundation
+import HostNetwork
 import Synchronization
 
-/// Runs a program to completion without blocking a thread: output goes to files, exit is awaited through
-/// the termination handler, and a deadline kills it.
+/// What a finished command printed and how it exited.
 struct ProcessResult: Sendable {
     var status: Int32
     var stdout: String
@@ -14,53 +14,22 @@ struct ProcessResult: Sendable {
 }
 
 enum ProcessRunner {
-    /// Foundation's `Process.run()` on Linux is not safe to call from several threads at once (a lab test
-    /// crashed in its memcpy while other suites spawned processes); one spawn at a time.
+    /// One spawn at a time for the Foundation `Process`es that remain (`BackgroundProcess`).
     static let spawning = Mutex(())
 
+    /// Runs a command to completion through HostNetwork's posix_spawn runner, not Foundation's `Process`:
+    /// `Process.run()` crashed (a memcpy past a mapped page) twice in CI while many suites spawned commands,
+    /// even one at a time. `environment` is passed with env(1); a timeout kills the command and returns.
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
         directory: URL, timeout: Duration = .seconds(60)
     ) async throws -> ProcessResult {
-        let id = UUID().uuidString
-        let outURL = directory.appendingPathComponent("out-\(id)")
-        let errURL = directory.appendingPathComponent("err-\(id)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
+        var argv = [executable] + arguments
+        if !environment.isEmpty {
+            argv = ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + argv
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        defer { killer.cancel() }
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try ProcessRunner.spawning.withLock { _ in try process.run() }
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            if let stdin {
-                input.fileHandleForWriting.write(Data(stdin.utf8))
-                try? input.fileHandleForWriting.close()
-            }
-        }
-        return ProcessResult(
-            status: status, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        let result = try await HostCommandRunner().run(argv, stdin: stdin, timeout: timeout)
+        return ProcessResult(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
 
