@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HostNetwork
 import IPAM
 import KubeAPI
@@ -40,8 +43,10 @@ public struct ProxierConfiguration: Sendable {
 /// changes makes no kernel call.
 public final class Proxier: Sendable {
     struct Caches {
-        var services: [String: Service] = [:]
-        var slices: [String: EndpointSlice] = [:]
+        /// What the proxy reads of each Service and EndpointSlice (not the whole objects: at 30,000 Services
+        /// those would be most of the process's memory), by `namespace/name`.
+        var services: [String: ProxyService] = [:]
+        var slices: [String: CachedSlice] = [:]
         /// Slice keys by the `namespace/name` of the Service that owns them.
         var slicesByService: [String: Set<String>] = [:]
         /// Services whose ports or endpoints changed since the last sync.
@@ -51,6 +56,26 @@ public final class Proxier: Sendable {
         /// `last-change-trigger-time` of slices changed since the last sync (the pod or Service change that
         /// caused them), for `network_programming_duration_seconds`.
         var triggerTimes: [Time] = []
+        /// Services changed since the caches and models were last compacted.
+        var changedSinceCompaction = 0
+    }
+
+    /// An EndpointSlice as the proxier keeps it: what the ruleset needs, and its trigger-time annotation.
+    struct CachedSlice: ProxierCached {
+        var slice: ProxyEndpointSlice
+        var triggerTime: String?
+
+        init(_ object: EndpointSlice) {
+            slice = ProxyEndpointSlice(object)
+            triggerTime = object.metadata.annotations?[Proxier.triggerTimeAnnotation]?.freshCopy
+        }
+
+        init(slice: ProxyEndpointSlice, triggerTime: String?) {
+            self.slice = slice
+            self.triggerTime = triggerTime
+        }
+
+        var owner: String? { slice.serviceName.map { "\(slice.namespace)/\($0)" } }
     }
 
     public let configuration: ProxierConfiguration
@@ -87,6 +112,7 @@ public final class Proxier: Sendable {
         self.configuration = configuration
         self.runner = runner
         self.logger = logger
+        _ = Self.mallocConfigured
         models = Mutex(Dictionary(uniqueKeysWithValues: configuration.families.map { ($0, IncrementalModel(family: $0, configuration: configuration.rules)) }))
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -110,42 +136,45 @@ public final class Proxier: Sendable {
         }
     }
 
-    private func update<T: APIObject>(_ event: ReflectorEvent<T>, into path: WritableKeyPath<Caches, [String: T]>, informer: String) {
+    private func update<T: APIObject, C: ProxierCached>(_ event: ReflectorEvent<T>, into path: WritableKeyPath<Caches, [String: C]>, informer: String)
+        where C.Object == T
+    {
         func key(_ o: T) -> String { "\(o.metadata.namespace ?? "")/\(o.metadata.name ?? "")" }
-        /// The Service a change touches: the Service itself, or a slice's owner.
-        func owner(_ o: T) -> String? {
-            if o is Service { return key(o) }
-            return o.metadata.labels?["kubernetes.io/service-name"].map { "\(o.metadata.namespace ?? "")/\($0)" }
-        }
         caches.withLock { c in
-            func index(_ o: T, present: Bool) {
-                guard o is EndpointSlice, let service = owner(o) else { return }
-                if present { c.slicesByService[service, default: []].insert(key(o)) } else { c.slicesByService[service]?.remove(key(o)) }
+            /// Slices are indexed by the Service that owns them; the Service a change touches is marked dirty.
+            func index(_ key: String, _ o: C, present: Bool) {
+                guard C.isSlice, let service = o.owner else { return }
+                if present { c.slicesByService[service, default: []].insert(key) } else { c.slicesByService[service]?.remove(key) }
             }
             switch event {
             case .replaced(let all):
-                for o in c[keyPath: path].values { if let k = owner(o) { c.dirty.insert(k) }; index(o, present: false) }
-                c[keyPath: path] = Dictionary(all.map { (key($0), $0) }, uniquingKeysWith: { $1 })
-                for o in all { if let k = owner(o) { c.dirty.insert(k) }; index(o, present: true) }
+                for (k, o) in c[keyPath: path] { if let s = o.owner { c.dirty.insert(s) }; index(k, o, present: false) }
+                var fresh: [String: C] = [:]
+                fresh.reserveCapacity(all.count)
+                for object in all { fresh[key(object)] = C(object) }
+                c[keyPath: path] = fresh
+                for (k, o) in fresh { if let s = o.owner { c.dirty.insert(s) }; index(k, o, present: true) }
                 c.synced.insert(informer)
-            case .added(let o), .modified(let o):
-                if let slice = o as? EndpointSlice, let text = slice.metadata.annotations?[Self.triggerTimeAnnotation],
-                    text != (c[keyPath: path][key(o)] as? EndpointSlice)?.metadata.annotations?[Self.triggerTimeAnnotation],
-                    let time = try? Time(rfc3339: text)
-                {
+            case .added(let object), .modified(let object):
+                let k = key(object)
+                let o = C(object)
+                let previous = c[keyPath: path][k]
+                if let text = o.triggerTime, text != previous?.triggerTime, let time = try? Time(rfc3339: text) {
                     c.triggerTimes.append(time)
                 }
-                if let previous = c[keyPath: path][key(o)] {
-                    if let k = owner(previous) { c.dirty.insert(k) }
-                    index(previous, present: false)
+                if let previous {
+                    if let s = previous.owner { c.dirty.insert(s) }
+                    index(k, previous, present: false)
                 }
-                c[keyPath: path][key(o)] = o
-                index(o, present: true)
-                if let k = owner(o) { c.dirty.insert(k) }
-            case .deleted(let o):
-                c[keyPath: path][key(o)] = nil
-                index(o, present: false)
-                if let k = owner(o) { c.dirty.insert(k) }
+                c[keyPath: path][k] = o
+                index(k, o, present: true)
+                if let s = o.owner { c.dirty.insert(s) }
+            case .deleted(let object):
+                let k = key(object)
+                let o = C(object)
+                c[keyPath: path][k] = nil
+                index(k, o, present: false)
+                if let s = o.owner { c.dirty.insert(s) }
             }
         }
         wakeContinuation.yield()
@@ -175,7 +204,59 @@ public final class Proxier: Sendable {
     /// One sync: the changed Services' desired state → the difference of each family's table → one `nft -f`
     /// per family where something changed (the whole table when the kernel's is unknown).
     public func sync() async {
-        let snapshot = caches.withLock { c -> (changed: [(key: String, service: Service?, slices: [EndpointSlice])], force: Bool, triggers: [Time])? in
+        // A sync of a whole table leaves tens of MB freed (the rendered ruleset, the kernel's table read back)
+        // in pages that malloc keeps: they go back to the system here, once everything of the sync is released.
+        // After a sync of many Services (a start, a relist) what stays (the caches, the model) was allocated
+        // among the decoded list and the sync's temporaries, a little on every page, which keeps those pages
+        // resident however much of them is free: it is copied once into memory of its own (at 30,000 Services
+        // the process goes from some 190 MB resident to 115).
+        switch await syncChanges() {
+        case .small: break
+        case .whole: Self.releaseFreedMemory()
+        case .many:
+            Self.releaseFreedMemory()
+            compact()
+            Self.releaseFreedMemory()
+        }
+    }
+
+    /// How much a sync touched, for what `sync` does after it.
+    enum SyncSize { case small, whole, many }
+
+    /// Copies the caches and the models into new storage (equal contents), one structure per lock taken, so
+    /// that watch events wait for one copy at most (at 30,000 Services, some 100 ms).
+    private func compact() {
+        caches.withLock { c in
+            var services: [String: ProxyService] = [:]
+            services.reserveCapacity(c.services.count)
+            for (key, service) in c.services { services[key.freshCopy] = service.compacted }
+            c.services = services
+        }
+        caches.withLock { c in
+            var slices: [String: CachedSlice] = [:]
+            slices.reserveCapacity(c.slices.count)
+            for (key, slice) in c.slices { slices[key.freshCopy] = CachedSlice(slice: slice.slice.compacted, triggerTime: slice.triggerTime?.freshCopy) }
+            c.slices = slices
+        }
+        caches.withLock { c in
+            var index: [String: Set<String>] = [:]
+            index.reserveCapacity(c.slicesByService.count)
+            for (service, keys) in c.slicesByService {
+                var fresh = Set<String>(minimumCapacity: keys.count)
+                for key in keys { fresh.insert(key.freshCopy) }
+                index[service.freshCopy] = fresh
+            }
+            c.slicesByService = index
+        }
+        for family in configuration.families {
+            models.withLock { $0[family]?.compact() }
+        }
+    }
+
+    /// What the sync touched: whole tables, or enough Services since the last compaction.
+    private func syncChanges() async -> SyncSize {
+        let snapshot = caches.withLock {
+            c -> (changed: [(key: String, service: ProxyService?, slices: [ProxyEndpointSlice])], force: Bool, triggers: [Time], compact: Bool)? in
             guard c.synced.isSuperset(of: ["services", "endpointslices"]) else { return nil }
             defer {
                 c.forceFull = false
@@ -183,11 +264,18 @@ public final class Proxier: Sendable {
                 c.triggerTimes.removeAll(keepingCapacity: true)
             }
             let changed = c.dirty.map { key in
-                (key, c.services[key], (c.slicesByService[key] ?? []).compactMap { c.slices[$0] })
+                (key, c.services[key], (c.slicesByService[key] ?? []).compactMap { c.slices[$0]?.slice })
             }
-            return (changed, c.forceFull, c.triggerTimes)
+            // Compacting costs the size of everything: done once as many Services changed as half of all
+            // there are (and at least `bigSync`), so that it is paid for by the changes.
+            c.changedSinceCompaction += changed.count
+            let compact = c.changedSinceCompaction >= max(Self.bigSync, c.services.count / 2)
+            if compact { c.changedSinceCompaction = 0 }
+            return (changed, c.forceFull, c.triggerTimes, compact)
         }
-        guard let snapshot else { return }
+        guard let snapshot else { return .small }
+        let many = snapshot.compact
+        var wroteWhole = false
         counters.withLock { $0.syncs += 1 }
         let started = ContinuousClock.now
         var failed = false
@@ -234,6 +322,7 @@ public final class Proxier: Sendable {
             }
             var text: String
             var full = false
+            if model != nil { wroteWhole = true }
             if let model {
                 // A periodic resync reads what the kernel really has, so that drift (an element changed behind
                 // our back) is repaired by a difference; a table it cannot read back is written whole.
@@ -285,8 +374,36 @@ public final class Proxier: Sendable {
                 logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") table failed (retried at the next sync): \(error)")
                 caches.withLock { $0.forceFull = true }
             }
+            if full { wroteWhole = true }
         }
+        return many ? .many : wroteWhole ? .whole : .small
     }
+
+    /// Changed Services from which the caches and models are compacted after a sync (a start, a relist, or
+    /// that many changes since the last compaction).
+    static let bigSync = 1_000
+
+    /// Returns the free pages of every malloc arena to the system (glibc's `malloc_trim(0)`; nothing where
+    /// there is none). Called after big syncs only: it walks the whole heap.
+    static func releaseFreedMemory() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(nil, "malloc_trim") { _ = unsafeBitCast(symbol, to: Trim.self)(0) }
+        #endif
+    }
+
+    /// Sets glibc's trim threshold to its default, 128 KiB, which also stops glibc from raising it (with the
+    /// mmap threshold) after the first large buffer is freed, the 14 MB list responses here: then the free top
+    /// of each thread's arena, tens of MB after a start, is returned as soon as it is freed. (`malloc_trim`
+    /// returns free pages inside an arena but not the top of the arenas of other threads.) Once per process.
+    static let mallocConfigured: Bool = {
+        #if canImport(Glibc)
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        if let symbol = dlsym(nil, "mallopt") { return unsafeBitCast(symbol, to: Mallopt.self)(trimThreshold, 128 * 1024) == 1 }
+        #endif
+        return false
+    }()
 
     /// Deletes the conntrack entries of UDP flows to endpoints that left a Service port that still has
     /// others (kube-proxy's conntrack reconciler): the flow's next datagram is balanced again instead of going
@@ -317,4 +434,26 @@ public final class Proxier: Sendable {
             _ = try? await runner.run(["nft", "-f", "-"], stdin: NFTablesRuleset.deletion(family: family))
         }
     }
+}
+
+/// How the proxier keeps one kind of watched object.
+protocol ProxierCached: Sendable {
+    associatedtype Object: APIObject
+    init(_ object: Object)
+    /// `namespace/name` of the Service a change of this object touches.
+    var owner: String? { get }
+    /// `last-change-trigger-time`, for slices.
+    var triggerTime: String? { get }
+    /// Slices are indexed by their Service.
+    static var isSlice: Bool { get }
+}
+
+extension ProxyService: ProxierCached {
+    var owner: String? { "\(namespace)/\(name)" }
+    var triggerTime: String? { nil }
+    static var isSlice: Bool { false }
+}
+
+extension Proxier.CachedSlice {
+    static var isSlice: Bool { true }
 }

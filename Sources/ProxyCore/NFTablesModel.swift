@@ -38,12 +38,56 @@ public struct NFTablesModel: Sendable, Hashable {
                 continue
             }
             let n = p.endpoints.count
-            serviceIPs[key] = "goto endpoints-\(n)"
+            serviceIPs[key] = Self.endpointsVerdict(n)
             for (slot, endpoint) in p.endpoints.enumerated() {
                 backends[n, default: [:]]["\(key) . \(slot)"] = "\(endpoint.address) . \(endpoint.port)"
                 hairpin.insert("\(endpoint.address) . \(endpoint.address)")
             }
         }
+    }
+
+    /// `goto endpoints-N`, one string shared by every element with that N (30,000 copies of the same 16 bytes
+    /// would be 30,000 allocations).
+    static func endpointsVerdict(_ n: Int) -> String {
+        n < sharedVerdicts.count ? sharedVerdicts[n] : "goto endpoints-\(n)"
+    }
+
+    private static let sharedVerdicts: [String] = (0...64).map { "goto endpoints-\($0)" }
+
+    /// The same contents in new storage (see `IncrementalModel.compact`); verdicts that every element shares
+    /// stay shared.
+    var compacted: NFTablesModel {
+        var copy = NFTablesModel(ProxyState(servicePorts: [], skipped: []), family: family, configuration: configuration)
+        func strings(_ map: [String: String]) -> [String: String] {
+            var fresh: [String: String] = [:]
+            fresh.reserveCapacity(map.count)
+            for (key, value) in map { fresh[key.freshCopy] = Self.shared(value) }
+            return fresh
+        }
+        func set(_ set: Set<String>) -> Set<String> {
+            var fresh = Set<String>(minimumCapacity: set.count)
+            for element in set { fresh.insert(element.freshCopy) }
+            return fresh
+        }
+        copy.clusterIPs = set(clusterIPs)
+        copy.serviceIPs = strings(serviceIPs)
+        copy.noEndpoints = strings(noEndpoints)
+        for (n, elements) in backends { copy.backends[n] = strings(elements) }
+        copy.hairpin = set(hairpin)
+        for (key, port) in affinity {
+            copy.affinity[key.freshCopy] = AffinityPort(
+                chain: port.chain.freshCopy, transport: port.transport.freshCopy, timeout: port.timeout, endpoints: port.endpoints.map { $0 })
+        }
+        return copy
+    }
+
+    /// The one instance of a verdict many elements have; any other value copied.
+    static func shared(_ value: String) -> String {
+        if value == "goto reject-service" { return "goto reject-service" }
+        if value.hasPrefix("goto endpoints-"), let n = Int(value.dropFirst("goto endpoints-".count)), n >= 0, n < sharedVerdicts.count {
+            return sharedVerdicts[n]
+        }
+        return value.freshCopy
     }
 
     /// The endpoint counts that have a chain and a backends map.

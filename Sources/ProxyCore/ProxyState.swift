@@ -11,33 +11,35 @@ public struct ProxyState: Sendable, Hashable {
     ///   - family: the address family programmed (one table per family).
     ///   - nodeName: this node, for `internalTrafficPolicy: Local`.
     public static func build(services: [Service], slices: [EndpointSlice], family: IPFamily, nodeName: String?) -> ProxyState {
-        var byService: [String: [EndpointSlice]] = [:]
+        build(services: services.map(ProxyService.init), slices: slices.map(ProxyEndpointSlice.init), family: family, nodeName: nodeName)
+    }
+
+    /// The same from the fields a proxier keeps of each object.
+    public static func build(services: [ProxyService], slices: [ProxyEndpointSlice], family: IPFamily, nodeName: String?) -> ProxyState {
+        var byService: [String: [ProxyEndpointSlice]] = [:]
         for slice in slices {
-            guard let owner = slice.metadata.labels?["kubernetes.io/service-name"] else { continue }
-            byService["\(slice.metadata.namespace ?? "")/\(owner)", default: []].append(slice)
+            guard let owner = slice.serviceName else { continue }
+            byService["\(slice.namespace)/\(owner)", default: []].append(slice)
         }
         var ports: [ServicePortState] = []
         var skipped: [SkippedObject] = []
-        let addressType: AddressType = family == .ipv4 ? .ipv4 : .ipv6
+        // `addressType` IPv4 for the IPv4 table, IPv6 for any other.
+        let sliceFamily: IPFamily = family == .ipv4 ? .ipv4 : .ipv6
         for service in services {
-            let namespace = service.metadata.namespace ?? ""
-            let name = service.metadata.name ?? ""
-            let type = service.spec.type ?? .clusterIP
-            guard type != .externalName else { continue }
-            let ips = (service.spec.clusterIPs ?? service.spec.clusterIP.map { [$0] } ?? [])
-            guard let ipText = ips.first(where: { IPAddress($0)?.family == family }) else { continue }  // headless, or the other family
-            guard let clusterIP = IPAddress(ipText) else { continue }
-            let local = service.spec.internalTrafficPolicy == .local
-            let affinityTimeout = service.spec.sessionAffinity == .clientIP
-                ? Int(service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? Service.defaultClientIPAffinitySeconds) : nil
+            let namespace = service.namespace
+            let name = service.name
+            guard !service.isExternalName else { continue }
+            guard let clusterIP = service.clusterIP(family) else { continue }  // headless, or the other family
+            let local = service.internalTrafficLocal
+            let affinityTimeout = service.affinityTimeout
             if let timeout = affinityTimeout, !(1...86400).contains(timeout) {
                 skipped.append(SkippedObject(object: "Service \(namespace)/\(name)", reason: "sessionAffinity timeout \(timeout) s is out of range"))
                 continue
             }
-            let serviceSlices = (byService["\(namespace)/\(name)"] ?? []).filter { $0.addressType == addressType }
-            for servicePort in service.spec.ports ?? [] {
-                let transport = (servicePort.protocol ?? .tcp).rawValue.lowercased()
-                let portName = servicePort.name ?? ""
+            let serviceSlices = (byService["\(namespace)/\(name)"] ?? []).filter { $0.family == sliceFamily }
+            for servicePort in service.ports {
+                let transport = servicePort.transport
+                let portName = servicePort.name
                 let label = "\(namespace)/\(name):\(portName.isEmpty ? String(servicePort.port) : portName)"
                 guard ["tcp", "udp", "sctp"].contains(transport) else {
                     skipped.append(SkippedObject(object: "Service \(label)", reason: "protocol \(transport) is not supported"))
@@ -51,31 +53,28 @@ public struct ProxyState: Sendable, Hashable {
                 var terminating: Set<EndpointTarget> = []
                 var usableElsewhere = false
                 for slice in serviceSlices {
-                    guard let port = (slice.ports ?? []).first(where: {
-                        ($0.name ?? "") == portName && ($0.protocol ?? .tcp).rawValue.lowercased() == transport
-                    }), let number = port.port else { continue }
+                    guard let port = slice.ports.first(where: { $0.name == portName && $0.transport == transport }), let number = port.port else { continue }
                     guard (1...65535).contains(Int(number)) else {
-                        skipped.append(SkippedObject(object: "EndpointSlice \(namespace)/\(slice.metadata.name ?? "")", reason: "port \(number) is out of range"))
+                        skipped.append(SkippedObject(object: "EndpointSlice \(namespace)/\(slice.name)", reason: "port \(number) is out of range"))
                         continue
                     }
-                    for endpoint in slice.endpoints {
+                    for endpoint in slice.addresses {
                         if local && endpoint.nodeName != nodeName {
-                            if endpoint.conditions.isReady || (endpoint.conditions.isServing && endpoint.conditions.isTerminating) { usableElsewhere = true }
+                            if endpoint.isReady || (endpoint.isServing && endpoint.isTerminating) { usableElsewhere = true }
                             continue
                         }
-                        for text in endpoint.addresses {
-                            guard let address = IPAddress(text), address.family == family else {
-                                skipped.append(SkippedObject(
-                                    object: "EndpointSlice \(namespace)/\(slice.metadata.name ?? "")",
-                                    reason: "address \(text) is not an \(family == .ipv4 ? "IPv4" : "IPv6") address"))
-                                continue
-                            }
-                            let target = EndpointTarget(address: address, port: Int(number))
-                            if endpoint.conditions.isReady {
-                                ready.insert(target)
-                            } else if endpoint.conditions.isServing && endpoint.conditions.isTerminating {
-                                terminating.insert(target)
-                            }
+                        guard let text = endpoint.address else { continue }  // an endpoint without addresses
+                        guard let address = IPAddress(text), address.family == family else {
+                            skipped.append(SkippedObject(
+                                object: "EndpointSlice \(namespace)/\(slice.name)",
+                                reason: "address \(text) is not an \(family == .ipv4 ? "IPv4" : "IPv6") address"))
+                            continue
+                        }
+                        let target = EndpointTarget(address: address, port: Int(number))
+                        if endpoint.isReady {
+                            ready.insert(target)
+                        } else if endpoint.isServing && endpoint.isTerminating {
+                            terminating.insert(target)
                         }
                     }
                 }
