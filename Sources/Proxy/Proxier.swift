@@ -67,7 +67,7 @@ public final class Proxier: Sendable {
 
         init(_ object: EndpointSlice) {
             slice = ProxyEndpointSlice(object)
-            triggerTime = object.metadata.annotations?[Proxier.triggerTimeAnnotation]?.freshCopy
+            triggerTime = object.lastChangeTriggerTime?.freshCopy
         }
 
         init(slice: ProxyEndpointSlice, triggerTime: String?) {
@@ -180,8 +180,6 @@ public final class Proxier: Sendable {
         wakeContinuation.yield()
     }
 
-    static let triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
-
     private func resyncLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.syncPeriod)
@@ -286,7 +284,7 @@ public final class Proxier: Sendable {
                 let now = Time.now()
                 lastSyncTimestamp.record(Double(now.seconds))
                 for trigger in snapshot.triggers {
-                    let nanoseconds = (now.seconds - trigger.seconds) * 1_000_000_000 + Int64(now.nanoseconds) - Int64(trigger.nanoseconds)
+                    let nanoseconds = now.nanoseconds(since: trigger)
                     if nanoseconds >= 0 { networkProgramming.recordNanoseconds(nanoseconds) }
                 }
             }

@@ -85,7 +85,7 @@ struct DNSCommand: AsyncParsableCommand {
             metrics.snapshotBuild.recordNanoseconds(Int64(took / .nanoseconds(1)))
             let now = Time.now()
             for trigger in triggers {
-                let nanoseconds = (now.seconds - trigger.seconds) * 1_000_000_000 + Int64(now.nanoseconds) - Int64(trigger.nanoseconds)
+                let nanoseconds = now.nanoseconds(since: trigger)
                 if nanoseconds >= 0 { metrics.programming.recordNanoseconds(nanoseconds) }
             }
         }

@@ -91,8 +91,8 @@ public final class ClusterZoneSource: Sendable {
                 c[keyPath: path] = Dictionary(all.map { (key($0), $0) }, uniquingKeysWith: { $1 })
                 c.synced.insert(informer)
             case .added(let o), .modified(let o):
-                if let slice = o as? EndpointSlice, let text = slice.metadata.annotations?["endpoints.kubernetes.io/last-change-trigger-time"],
-                    text != (c[keyPath: path][key(o)] as? EndpointSlice)?.metadata.annotations?["endpoints.kubernetes.io/last-change-trigger-time"],
+                if let slice = o as? EndpointSlice, let text = slice.lastChangeTriggerTime,
+                    text != (c[keyPath: path][key(o)] as? EndpointSlice)?.lastChangeTriggerTime,
                     let time = try? Time(rfc3339: text)
                 {
                     c.triggers.append(time)

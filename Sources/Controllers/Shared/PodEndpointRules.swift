@@ -6,7 +6,7 @@ public enum EndpointsMetadata {
     /// On slices and Endpoints of a Service without a ClusterIP; the value is always empty.
     public static let headlessLabel = "service.kubernetes.io/headless"
     /// When the change that led to this write happened (RFC 3339 with nanoseconds).
-    public static let lastChangeTriggerTime = "endpoints.kubernetes.io/last-change-trigger-time"
+    public static let lastChangeTriggerTime = EndpointSlice.lastChangeTriggerTimeAnnotation
     /// Set to `truncated` on an Endpoints object cut down to 1000 addresses.
     public static let overCapacity = "endpoints.kubernetes.io/over-capacity"
     /// The Node label that gives an endpoint its zone.

@@ -33,6 +33,12 @@ public struct Time: Hashable, Sendable, Comparable, Codable, CustomStringConvert
 
     public func adding(seconds delta: Int64) -> Time { Time(seconds: seconds + delta, nanoseconds: nanoseconds) }
 
+    /// Nanoseconds from `earlier` to this time (negative when `earlier` is later): for latencies measured from a
+    /// timestamp another process wrote, such as an EndpointSlice's last-change-trigger-time.
+    public func nanoseconds(since earlier: Time) -> Int64 {
+        (seconds - earlier.seconds) * 1_000_000_000 + Int64(nanoseconds) - Int64(earlier.nanoseconds)
+    }
+
     public static func < (a: Time, b: Time) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 
     /// Parses RFC 3339 (`Z` or a numeric offset, optional fraction).

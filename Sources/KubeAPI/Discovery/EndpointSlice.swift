@@ -114,3 +114,12 @@ public struct ForNode: Codable, Hashable, Sendable {
     public var name: String
     public init(name: String) { self.name = name }
 }
+
+extension EndpointSlice {
+    /// `endpoints.kubernetes.io/last-change-trigger-time`: when the change that led to this write happened
+    /// (RFC 3339 with nanoseconds); consumers measure their programming latency from it.
+    public static let lastChangeTriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
+
+    /// The slice's last-change-trigger-time annotation, if it has one.
+    public var lastChangeTriggerTime: String? { metadata.annotations?[Self.lastChangeTriggerTimeAnnotation] }
+}
