@@ -120,12 +120,10 @@ struct DNSCommand: AsyncParsableCommand {
 
     /// `[HOST]:PORT`, `:53`, `[::]:53`.
     static func listenAddress(_ text: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let address = ProxyEndpoints.hostAndPort(text) else {
             throw ValidationError("--listen \(text) is not [HOST]:PORT, such as 0.0.0.0:53 or 127.0.0.1:5353")
         }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
+        return address
     }
 
     /// The upstream resolvers: the flag's, or the host's resolv.conf nameservers.

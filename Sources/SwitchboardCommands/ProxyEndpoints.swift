@@ -37,12 +37,18 @@ enum ProxyEndpoints {
     /// `HOST:PORT` (empty: off).
     static func address(_ text: String, flag: String) throws -> BindAddress? {
         if text.isEmpty { return nil }
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let (host, port) = hostAndPort(text) else {
             throw CommandLineError("\(flag) \(text) is not HOST:PORT (or empty to turn it off)")
         }
+        return .hostname(host, port: port)
+    }
+
+    /// `HOST:PORT`, `[V6]:PORT` or `:PORT` (all addresses) as a host and a port; nil when it is none of these.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return .hostname(host.isEmpty ? "0.0.0.0" : host, port: port)
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }
 
