@@ -104,9 +104,22 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "ProxyCore", "KubeAPI", "IPAM", "KubeClient", "HostNetwork",
+                "ProxyCore", "KubeAPI", "IPAM", "KubeClient", "HostNetwork", "UserspaceProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings),
+        // The userspace proxy mode: a SwiftNIO relay in the proxy's own process that accepts on each Service
+        // port (the ClusterIP, or a loopback address it maps to) and relays TCP streams and UDP datagrams to a
+        // ready endpoint. No root, no netfilter.
+        .target(
+            name: "UserspaceProxy",
+            dependencies: [
+                "ProxyCore", "IPAM",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
         // The built-in test workload: TCP, UDP and HTTP servers that answer with the pod's name and the client
@@ -150,7 +163,7 @@ let package = Package(
             name: "SwitchboardCommands",
             dependencies: [
                 "IPAM", "KubeAPI", "Manifests", "ServiceRegistry", "Controllers", "ClusterStore", "APIServer",
-                "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab", "ProxyCore", "Proxy",
+                "KubeClient", "KubeClientHTTP", "Echo", "HostNetwork", "NodeAgent", "Lab", "ProxyCore", "Proxy", "UserspaceProxy",
                 "DNSWire", "DNSZone", "ClusterDNS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -182,6 +195,8 @@ let package = Package(
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "DNSZoneTests", dependencies: ["DNSZone", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "DNSZone", "KubeAPI", "KubeClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "UserspaceProxyTests", dependencies: ["UserspaceProxy", "ProxyCore", "IPAM", "Echo"], swiftSettings: strictSettings),
         .testTarget(name: "EchoTests", dependencies: ["Echo"], swiftSettings: strictSettings),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "KubeAPI", "IPAM"], swiftSettings: strictSettings),
         .testTarget(name: "LabTests", dependencies: ["Lab", "IPAM"], swiftSettings: strictSettings),
