@@ -107,6 +107,7 @@ let package = Package(
                 "ProxyCore", "KubeAPI", "IPAM", "KubeClient", "HostNetwork", "UserspaceProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
         // The userspace proxy mode: a SwiftNIO relay in the proxy's own process that accepts on each Service

@@ -27,6 +27,11 @@ public struct LabCluster: Sendable {
 
     public static let root = "/run/switchboard-lab"
 
+    /// The proxy mode of a lab being built (`lab up --mode`); a running lab's is in ``proxyModeFile``.
+    public var proxyMode = "nftables"
+    /// Where `up` keeps the lab's proxy mode, so that `restart-proxy` starts the same one.
+    public var proxyModeFile: String { directory + "/proxy-mode" }
+
     public init(topology: LabTopology, executable: String) {
         self.topology = topology
         self.executable = executable
@@ -76,6 +81,7 @@ public struct LabCluster: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: proxyModeFile, contents: Data(proxyMode.utf8))
         let upLog = directory + "/control-plane.log"
         _ = try ChildProcess.spawn(
             executable,
@@ -114,7 +120,7 @@ public struct LabCluster: Sendable {
                     "--server", "unix://\(apiSocket)", "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),
                     "--root-dir", nodeDirectory(i), "--netns-prefix", topology.podNamespacePrefix(i),
                 ], stdout: log, stderr: log, grouping: .newSession)
-            try startProxy(node: i)
+            try await startProxy(node: i)
         }
         try await waitForNodes(until: deadline)
         progress("nodes Ready: \(topology.nodes.map(topology.nodeName).joined(separator: ", "))")
@@ -155,14 +161,33 @@ public struct LabCluster: Sendable {
     }
 
     /// The node's Service proxy, in the node's namespace, as its own process (so that it can be restarted
-    /// without touching the pods).
-    public func startProxy(node i: Int, extraArguments: [String] = []) throws {
+    /// without touching the pods), in the lab's mode unless `extraArguments` name another `--mode`.
+    ///
+    /// In userspace mode the node treats the whole service CIDR as its own (`ip route add local … dev lo`, what
+    /// a node admin does once), so that the relay can listen on ClusterIPs and pods' traffic to them is
+    /// delivered to it; in the other modes the route goes, as the rules DNAT before routing.
+    public func startProxy(node i: Int, extraArguments: [String] = []) async throws {
         guard let nsenter = HostCommandRunner.which("nsenter") else { throw LabError(description: "`nsenter` (util-linux) is not installed") }
+        let saved = (FileManager.default.contents(atPath: proxyModeFile).map { String(decoding: $0, as: UTF8.self) } ?? "").filter { !$0.isWhitespace }
+        var mode = saved.isEmpty ? proxyMode : saved
+        for (index, argument) in extraArguments.enumerated() {
+            if argument == "--mode", index + 1 < extraArguments.count { mode = extraArguments[index + 1] }
+            if argument.hasPrefix("--mode=") { mode = String(argument.dropFirst("--mode=".count)) }
+        }
+        let node = topology.nodeNamespace(i)
+        for cidr in topology.serviceCIDRs {
+            let family = cidr.family == .ipv4 ? "-4" : "-6"
+            if mode == "userspace" {
+                try await namespaces.runner.check(["ip", "-n", node, family, "route", "replace", "local", cidr.description, "dev", "lo"])
+            } else {
+                _ = try? await namespaces.runner.run(["ip", "-n", node, family, "route", "del", "local", cidr.description, "dev", "lo"])
+            }
+        }
         let log = nodeDirectory(i) + "/proxy.log"
         _ = try ChildProcess.spawn(
             nsenter,
             [
-                "--net=\(NetworkNamespaces.directory)/\(topology.nodeNamespace(i))", "--", executable, "proxy",
+                "--net=\(NetworkNamespaces.directory)/\(node)", "--", executable, "proxy", "--mode", mode,
                 "--server", "unix://\(apiSocket)", "--hostname-override", topology.nodeName(i),
                 "--cluster-cidr", topology.clusterCIDRs.map(\.description).joined(separator: ","),
                 "--service-cidr", topology.serviceCIDRs.map(\.description).joined(separator: ","),

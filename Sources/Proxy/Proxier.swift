@@ -7,11 +7,29 @@ import KubeAPI
 import KubeClient
 import Logging
 import Metrics
+import NIOPosix
 import ProxyCore
 import Synchronization
+import UserspaceProxy
+
+/// The data plane a proxier programs (`--mode`).
+public enum ProxyMode: String, Sendable, CaseIterable {
+    /// Sets and maps in one nftables table per family: one lookup per packet whatever the number of Services.
+    case nftables
+    /// kube-proxy's iptables chains: rules walked one by one per new connection.
+    case iptables
+    /// A relay in the proxy's own process: no root, no netfilter.
+    case userspace
+
+    /// Whether the mode programs the kernel's netfilter (and so needs root and the tools).
+    public var programsNetfilter: Bool { self != .userspace }
+}
 
 /// How a proxier runs.
 public struct ProxierConfiguration: Sendable {
+    public var mode: ProxyMode
+    /// The relay's limits, for `mode == .userspace`.
+    public var userspace: UserspaceProxyConfiguration
     /// This node, for `internalTrafficPolicy: Local`.
     public var nodeName: String?
     /// One table per family.
@@ -24,8 +42,10 @@ public struct ProxierConfiguration: Sendable {
 
     public init(
         nodeName: String?, families: [IPFamily], rules: ProxyConfiguration, minSyncPeriod: Duration = .zero,
-        syncPeriod: Duration = .seconds(30)
+        syncPeriod: Duration = .seconds(30), mode: ProxyMode = .nftables, userspace: UserspaceProxyConfiguration = UserspaceProxyConfiguration()
     ) {
+        self.mode = mode
+        self.userspace = userspace
         self.nodeName = nodeName
         self.families = families
         self.rules = rules
@@ -34,13 +54,13 @@ public struct ProxierConfiguration: Sendable {
     }
 }
 
-/// The nftables proxier: kube-proxy's loop of change tracking → desired state → one atomic ruleset
-/// transaction, in the network namespace it runs in.
+/// The proxier: kube-proxy's loop of change tracking → desired state → one backend per mode
+/// (`NFTablesBackend`, `IPTablesBackend`, `UserspaceBackend`), in the network namespace it runs in.
 ///
 /// Services and EndpointSlices come through `ClusterClient` list/watch (the same against a real
-/// kube-apiserver). Every change marks the state dirty and wakes the sync loop; a sync renders each family's
-/// table and hands it to `nft -f` only when the text differs from what was last applied, so a sync with no
-/// changes makes no kernel call.
+/// kube-apiserver). Every change marks the Service dirty and wakes the sync loop; a sync computes the dirty
+/// Services' ports per family and hands them to the backend, which programs only the difference (a sync with
+/// no changes makes no kernel call).
 public final class Proxier: Sendable {
     struct Caches {
         /// What the proxy reads of each Service and EndpointSlice (not the whole objects: at 30,000 Services
@@ -80,14 +100,10 @@ public final class Proxier: Sendable {
 
     public let configuration: ProxierConfiguration
     let client: any ClusterClient
-    let runner: any CommandRunner
+    /// The mode's data plane.
+    public let backend: any ProxierBackend
     let logger: Logger
     private let caches = Mutex(Caches())
-    /// The desired table per family, kept Service by Service.
-    private let models: Mutex<[IPFamily: IncrementalModel]>
-    /// Families whose kernel table matches the model (otherwise the next sync compares with the kernel or
-    /// writes the table whole).
-    private let known = Mutex<Set<IPFamily>>([])
     private let skippedByService = Mutex<[String: [SkippedObject]]>([:])
     private let lastSkipped = Mutex<Set<SkippedObject>>([])
     private let wake: AsyncStream<Void>
@@ -107,13 +123,28 @@ public final class Proxier: Sendable {
     /// Syncs done, transactions sent (full and partial) and failures, for tests and metrics.
     public let counters = Mutex<(syncs: Int, full: Int, partial: Int, failures: Int)>((0, 0, 0, 0))
 
-    public init(client: any ClusterClient, configuration: ProxierConfiguration, runner: any CommandRunner = HostCommandRunner(), logger: Logger = Logger(label: "switchboard.proxy")) {
+    /// A proxier with the backend of `configuration.mode`.
+    public convenience init(
+        client: any ClusterClient, configuration: ProxierConfiguration, runner: any CommandRunner = HostCommandRunner(),
+        logger: Logger = Logger(label: "switchboard.proxy")
+    ) {
+        let backend: any ProxierBackend
+        switch configuration.mode {
+        case .nftables: backend = NFTablesBackend(families: configuration.families, configuration: configuration.rules, runner: runner, logger: logger)
+        case .iptables: backend = IPTablesBackend(families: configuration.families, configuration: configuration.rules, runner: runner, logger: logger)
+        case .userspace:
+            let relay = UserspaceProxy(configuration: configuration.userspace, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            backend = UserspaceBackend(families: configuration.families, relay: relay, logger: logger)
+        }
+        self.init(client: client, configuration: configuration, backend: backend, logger: logger)
+    }
+
+    public init(client: any ClusterClient, configuration: ProxierConfiguration, backend: any ProxierBackend, logger: Logger = Logger(label: "switchboard.proxy")) {
         self.client = client
         self.configuration = configuration
-        self.runner = runner
+        self.backend = backend
         self.logger = logger
         _ = Self.mallocConfigured
-        models = Mutex(Dictionary(uniqueKeysWithValues: configuration.families.map { ($0, IncrementalModel(family: $0, configuration: configuration.rules)) }))
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -246,9 +277,7 @@ public final class Proxier: Sendable {
             }
             c.slicesByService = index
         }
-        for family in configuration.families {
-            models.withLock { $0[family]?.compact() }
-        }
+        backend.compact()
     }
 
     /// What the sync touched: whole tables, or enough Services since the last compaction.
@@ -273,7 +302,8 @@ public final class Proxier: Sendable {
         }
         guard let snapshot else { return .small }
         let many = snapshot.compact
-        var wroteWhole = false
+        // A resync reads the kernel's whole table back: tens of MB to release afterwards.
+        var wroteWhole = snapshot.force
         counters.withLock { $0.syncs += 1 }
         let started = ContinuousClock.now
         var failed = false
@@ -288,9 +318,7 @@ public final class Proxier: Sendable {
                     if nanoseconds >= 0 { networkProgramming.recordNanoseconds(nanoseconds) }
                 }
             }
-            let (ports, endpoints) = models.withLock { all in
-                all.values.reduce((0, 0)) { ($0.0 + $1.model.serviceCount, $0.1 + $1.model.endpointCount) }
-            }
+            let (ports, endpoints) = backend.counts
             servicePortsGauge.record(ports)
             endpointsGauge.record(endpoints)
             skippedGauge.record(skippedByService.withLock { $0.values.reduce(0) { $0 + $1.count } })
@@ -311,68 +339,21 @@ public final class Proxier: Sendable {
                 }
                 for object in state.skipped where !previous.contains(object) { logger.warning("not programmed: \(object)") }
             }
-            let adopting = !known.withLock { $0.contains(family) }
-            let whole = snapshot.force || adopting
-            // The whole model is copied only when it is needed: a copy of 30,000 Services is not free.
-            let (change, model) = models.withLock { models -> (IncrementalModel.Change, NFTablesModel?) in
-                let change = models[family]!.update(updates)
-                return (change, whole ? models[family]!.model : nil)
-            }
-            var text: String
-            var full = false
-            if model != nil { wroteWhole = true }
-            if let model {
-                // A periodic resync reads what the kernel really has, so that drift (an element changed behind
-                // our back) is repaired by a difference; a table it cannot read back is written whole.
-                // The same reading takes over, after a restart, the table an earlier run left: only what is
-                // no longer right is rewritten.
-                if let kernel = await kernelModel(family), let difference = NFTablesRuleset.difference(from: kernel, to: model) {
-                    if adopting {
-                        logger.info("adopted the existing \(family == .ipv4 ? "ip" : "ip6") \(NFTablesRuleset.tableName) table (\(kernel.serviceCount) service ports)")
-                    }
-                    text = difference
-                } else {
-                    text = NFTablesRuleset.render(model)
-                    full = true
-                }
-            } else if let difference = NFTablesRuleset.difference(from: change.before, to: change.after, existingCounts: change.existingCounts) {
-                text = difference
-            } else {
-                text = NFTablesRuleset.render(models.withLock { $0[family]!.model })
-                full = true
-            }
-            if text.isEmpty {
-                known.withLock { _ = $0.insert(family) }
-                continue  // nothing changed: no kernel call
-            }
             do {
-                do {
-                    try await runner.check(["nft", "-f", "-"], stdin: text)
-                } catch where !full {
-                    // A partial sync the kernel refused: the table is rewritten whole, in this same sync.
-                    logger.warning("partial sync refused, writing the table whole: \(error)")
-                    text = NFTablesRuleset.render(models.withLock { $0[family]!.model })
-                    full = true
-                    try await runner.check(["nft", "-f", "-"], stdin: text)
-                }
-                known.withLock { _ = $0.insert(family) }
-                counters.withLock { if full { $0.full += 1 } else { $0.partial += 1 } }
-                await clearStaleUDPFlows(change, family: family)
-                if full {
-                    let model = models.withLock { $0[family]!.model }
-                    logger.info("full sync of the \(family == .ipv4 ? "ip" : "ip6") table: \(model.serviceCount) service ports, \(model.endpointCount) endpoints")
-                } else {
-                    logger.debug("partial sync: \(text.split(separator: "\n").count) operations")
+                switch try await backend.sync(updates, family: family, whole: snapshot.force) {
+                case .nothing: break
+                case .partial: counters.withLock { $0.partial += 1 }
+                case .full:
+                    counters.withLock { $0.full += 1 }
+                    wroteWhole = true
                 }
             } catch {
                 failed = true
                 syncFailures.increment()
                 counters.withLock { $0.failures += 1 }
-                known.withLock { _ = $0.remove(family) }
-                logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") table failed (retried at the next sync): \(error)")
+                logger.error("programming the \(family == .ipv4 ? "IPv4" : "IPv6") \(backend.mode) rules failed (retried at the next sync): \(error)")
                 caches.withLock { $0.forceFull = true }
             }
-            if full { wroteWhole = true }
         }
         return many ? .many : wroteWhole ? .whole : .small
     }
@@ -403,33 +384,21 @@ public final class Proxier: Sendable {
         return false
     }()
 
-    /// Deletes the conntrack entries of UDP flows to endpoints that left a Service port that still has
-    /// others (kube-proxy's conntrack reconciler): the flow's next datagram is balanced again instead of going
-    /// to an address that is gone. Only those entries: other endpoints' flows and TCP are untouched.
-    private func clearStaleUDPFlows(_ change: IncrementalModel.Change, family: IPFamily) async {
-        for (clusterIP, port, endpoints) in change.staleUDPEndpoints {
-            for endpoint in endpoints {
-                let argv = ["conntrack", "-D", "-f", family == .ipv4 ? "ipv4" : "ipv6", "-p", "udp", "--orig-dst", clusterIP,
-                            "--orig-port-dst", String(port), "--reply-src", endpoint]
-                // Exit 1 means no such entry: nothing to clear.
-                if let result = try? await runner.run(argv), result.succeeded {
-                    logger.debug("cleared UDP flows \(clusterIP):\(port) → \(endpoint)")
+    /// Removes what this proxier's backend programmed.
+    public func cleanup() async { await backend.cleanup() }
+
+    /// Removes what a proxier in another mode left in this network namespace (kube-proxy's cleanup of
+    /// leftovers): rules of two modes would both match, and the older ones win. Needs root; nothing to do for
+    /// a mode that was never run.
+    public static func removeOtherModes(than mode: ProxyMode, families: [IPFamily], runner: any CommandRunner = HostCommandRunner()) async {
+        for family in families {
+            if mode != .nftables, HostCommandRunner.which("nft") != nil {
+                let words = family == .ipv4 ? "ip" : "ip6"
+                if let listed = try? await runner.run(["nft", "list", "table", words, NFTablesRuleset.tableName]), listed.succeeded {
+                    _ = try? await runner.run(["nft", "-f", "-"], stdin: NFTablesRuleset.deletion(family: family))
                 }
             }
-        }
-    }
-
-    /// The table as the kernel has it, when it is one this layout wrote for this configuration.
-    private func kernelModel(_ family: IPFamily) async -> NFTablesModel? {
-        let words = family == .ipv4 ? "ip" : "ip6"
-        guard let listing = try? await runner.run(["nft", "list", "table", words, NFTablesRuleset.tableName]), listing.succeeded else { return nil }
-        return NFTablesModel.parse(listing: listing.stdout, family: family, configuration: configuration.rules)
-    }
-
-    /// Removes this proxier's tables.
-    public func cleanup() async {
-        for family in configuration.families {
-            _ = try? await runner.run(["nft", "-f", "-"], stdin: NFTablesRuleset.deletion(family: family))
+            if mode != .iptables { await IPTablesBackend.removeRules(family: family, runner: runner) }
         }
     }
 }

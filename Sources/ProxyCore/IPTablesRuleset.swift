@@ -144,6 +144,19 @@ public enum IPTablesRuleset {
         return result.filter { !$0.value.isEmpty }
     }
 
+    /// A restore that flushes and deletes every chain of ours in `existingChains` (per table, from
+    /// ``ourChains(inSave:)``), for cleanup; the jumps into them must be gone first (`Jump.arguments(.delete)`).
+    /// "" when there is nothing to delete.
+    public static func deletion(existingChains: [String: Set<String>]) -> String {
+        existingChains.keys.sorted().compactMap { name -> String? in
+            let chains = (existingChains[name] ?? []).filter(isOurs).sorted()
+            guard !chains.isEmpty else { return nil }
+            var table = Table(name: name)
+            for chain in chains { table.delete(chain) }
+            return table.text
+        }.joined()
+    }
+
     // MARK: - Partial sync
 
     /// A partial sync from `old` (what the kernel has) to `new`, for `iptables-restore --noflush`:

@@ -7,6 +7,11 @@ public struct ProxyState: Sendable, Hashable {
     public var servicePorts: [ServicePortState]
     public var skipped: [SkippedObject]
 
+    public init(servicePorts: [ServicePortState], skipped: [SkippedObject] = []) {
+        self.servicePorts = servicePorts
+        self.skipped = skipped
+    }
+
     /// - Parameters:
     ///   - family: the address family programmed (one table per family).
     ///   - nodeName: this node, for `internalTrafficPolicy: Local`.

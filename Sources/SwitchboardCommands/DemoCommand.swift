@@ -24,13 +24,19 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The lab's name (its namespaces are sb-NAME-…).")
     var name = "demo"
 
+    @Option(help: "The nodes' proxy mode: nftables, iptables or userspace.")
+    var mode = "nftables"
+
     func run() async throws {
         guard getuid() == 0 else {
             throw CommandLineError("the demo builds a lab of network namespaces and needs root: run it with sudo")
         }
+        guard ["nftables", "iptables", "userspace"].contains(mode) else { throw CommandLineError("--mode \(mode): use nftables, iptables or userspace") }
         let lab: LabCluster
         do {
-            lab = LabCluster(topology: try LabTopology(name: name, nodes: 2), executable: ChildProcess.currentExecutable)
+            var cluster = LabCluster(topology: try LabTopology(name: name, nodes: 2), executable: ChildProcess.currentExecutable)
+            cluster.proxyMode = mode
+            lab = cluster
         } catch {
             throw CommandLineError(error.description)
         }
@@ -157,8 +163,7 @@ struct DemoTour {
             say("   \(name) → \(answer ?? "no answer")")
         }
 
-        say("6. Traffic: the client pod opens 300 connections to web:80. The node's proxy (nftables) turns each")
-        say("   connection to \(clusterIP):80 into one to a ready pod, chosen at random; the pods see the client's own address.")
+        say("6. Traffic: the client pod opens 300 connections to web:80. " + Self.howTheProxyWorks(lab.proxyMode, clusterIP: clusterIP))
         let first = try await traffic(to: "web", count: 300)
         say(Self.table(["POD", "CONNECTIONS"], first.counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
         if first.failed > 0 { say("   \(first.failed) connections failed.") }
@@ -184,8 +189,32 @@ struct DemoTour {
         let outside = try await NetworkNamespaces().exec(
             lab.topology.outsideNamespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://\(clusterIP):80", "--timeout", "1"],
             timeout: .seconds(10))
-        say("   outside → \(clusterIP):80: " + (outside.succeeded ? "answered (unexpected!)" : "no answer, the node dropped it"))
+        let refusal = lab.proxyMode == "userspace" ? "refused: the node's relay serves pods and the node only" : "no answer, the node dropped it"
+        say("   outside → \(clusterIP):80: " + (outside.succeeded ? "answered (unexpected!)" : refusal))
         say("9. Removing the lab.")
+    }
+
+    /// Step 6's explanation, per mode.
+    static func howTheProxyWorks(_ mode: String, clusterIP: String) -> String {
+        switch mode {
+        case "iptables":
+            return """
+                The node's proxy (iptables) has a chain for the
+                   Service that picks a ready pod at random (statistic 1/3, 1/2, 1) and DNATs \(clusterIP):80 to it; the pods see
+                   the client's own address.
+                """
+        case "userspace":
+            return """
+                The node's proxy (userspace) listens on
+                   \(clusterIP):80 itself and relays each connection to the next ready pod (round robin); the pods see the node's
+                   address, as the relay opens the connection to them.
+                """
+        default:
+            return """
+                The node's proxy (nftables) turns each
+                   connection to \(clusterIP):80 into one to a ready pod, chosen at random; the pods see the client's own address.
+                """
+        }
     }
 
     /// What `name` resolves to in the client pod, through its resolv.conf (getent: the C library's resolver,

@@ -56,8 +56,13 @@ struct LabUpCommand: AsyncParsableCommand {
 
     @OptionGroup var options: LabOptions
 
+    @Option(help: "The nodes' Service proxy mode: nftables, iptables or userspace.")
+    var mode = "nftables"
+
     func run() async throws {
-        let lab = try options.cluster()
+        guard ["nftables", "iptables", "userspace"].contains(mode) else { throw CommandLineError("--mode \(mode): use nftables, iptables or userspace") }
+        var lab = try options.cluster()
+        lab.proxyMode = mode
         do {
             try await lab.up { line in print("lab: \(line)") }
         } catch let error as LabCluster.LabError {
@@ -156,7 +161,7 @@ struct LabRestartProxyCommand: AsyncParsableCommand {
         let lab = try options.existingCluster()
         guard lab.topology.nodes.contains(node) else { throw CommandLineError("lab \(options.name) has no node \(node)") }
         do {
-            try lab.startProxy(node: node, extraArguments: proxyFlags)
+            try await lab.startProxy(node: node, extraArguments: proxyFlags)
         } catch {
             throw CommandLineError("\(error)")
         }

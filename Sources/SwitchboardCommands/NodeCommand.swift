@@ -13,6 +13,7 @@ import KubeAPI
 import KubeClientHTTP
 import Logging
 import NodeAgent
+import Proxy
 import UnixSignals
 
 /// `switchboard node`: the node agent.
@@ -57,7 +58,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The prefix of every pod network namespace's name (default: sb-NAME-).")
     var netnsPrefix: String?
 
-    @Option(help: "Run the Service proxy in this agent: none, or nftables (in the namespace the agent runs in).")
+    @Option(help: "Run the Service proxy in this agent: none, nftables, iptables or userspace (in the namespace the agent runs in).")
     var proxyMode = "none"
 
     @Option(help: "With --proxy-mode: the pods' CIDR(s) of the whole cluster (see switchboard proxy --help).")
@@ -84,13 +85,13 @@ struct NodeCommand: AsyncParsableCommand {
             nodeName: name, podCIDRs: podCIDRs, nodeIP: nodeIp, serviceCIDRs: serviceCIDRs, clusterDNS: clusterDns,
             clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
             namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
-        switch proxyMode {
-        case "none": break
-        case "nftables":
+        if proxyMode != "none" {
+            guard let mode = ProxyMode(rawValue: proxyMode) else {
+                throw CommandLineError("--proxy-mode \(proxyMode): use none, nftables, iptables or userspace")
+            }
             configuration.proxy = try ProxyOptions.configuration(
                 nodeName: name, families: podCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
-                masqueradeAll: false, allowExternalClusterIP: false, minSyncPeriod: .zero, syncPeriod: .seconds(30))
-        default: throw CommandLineError("--proxy-mode \(proxyMode): use none or nftables")
+                masqueradeAll: false, allowExternalClusterIP: false, minSyncPeriod: .zero, syncPeriod: .seconds(30), mode: mode)
         }
         let agent: NodeAgent
         do {

@@ -25,6 +25,9 @@ public struct UserspaceProxyConfiguration: Sendable {
     /// When a ClusterIP cannot be bound (not a local address; a privileged port without the right), listen on
     /// the loopback address it maps to instead (see ``LoopbackMapping``).
     public var loopbackFallback: Bool
+    /// Clients served (nil: all): the netfilter modes' drop of outside traffic to ClusterIPs. A client on
+    /// loopback, or connecting from the address it connects to (this host), is always served.
+    public var allowedClients: [CIDR]?
 
     public init(
         balancing: UserspaceBalancing = .roundRobin, connectTimeout: Duration = .seconds(1), maxConnections: Int = 10_000,

@@ -10,14 +10,16 @@ import ArgumentParser
 import HostNetwork
 import IPAM
 import KubeAPI
+import Proxy
 import ProxyCore
+import Logging
 
 /// `switchboard bench proxy`: programming nftables for synthetic Services, and connecting through them, in a
 /// network namespace of its own.
 struct ProxyBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
-        abstract: "nftables programming (cold sync, one change, no-op) and connect time at 10 to 30,000 Services (needs root).",
+        abstract: "nftables and iptables programming (cold sync, one change, no-op) and connect time at 10 to 30,000 Services (needs root).",
         discussion: """
             Everything happens in a network namespace the benchmark creates (sb-bench-proxy-PID) and removes: \
             Services with 2 endpoints each, an echo server on the namespace's loopback as every endpoint, and a \
@@ -29,6 +31,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Connections timed per connect-time figure.")
     var connections = 2000
+
+    @Option(help: "Service counts, comma-separated (the first is the baseline of the connect-time ratios).")
+    var counts = "10,1000,10000,30000"
+
+    @Flag(help: "nftables only (no iptables comparison).")
+    var nftablesOnly = false
 
     func run() async throws {
         guard getuid() == 0 else { throw CommandLineError("the proxy benchmark creates a network namespace and needs root (run it with sudo)") }
@@ -57,13 +65,29 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 ["netns", "exec", backend, ChildProcess.currentExecutable, "echo", "--tcp", ":8080"],
                 stdout: log, stderr: log, grouping: .newProcessGroup)
             var report = BenchmarkReport(title: "switchboard bench proxy")
-            report.results = try await ProxyBenchmark(namespace: namespace, namespaces: namespaces, connections: connections).run()
+            let sizes = counts.split(separator: ",").compactMap { Int($0) }
+            guard sizes.count >= 1, sizes.allSatisfy({ $0 >= 1 && $0 <= 60_000 }) else { throw CommandLineError("--counts: numbers from 1 to 60000, e.g. 10,1000,10000") }
+            if !nftablesOnly, HostCommandRunner.which("iptables-restore") == nil {
+                throw CommandLineError("the iptables comparison needs iptables-restore (apt-get install iptables), or pass --nftables-only")
+            }
+            report.results = try await ProxyBenchmark(namespace: namespace, namespaces: namespaces, connections: connections)
+                .run(counts: sizes, iptables: !nftablesOnly)
             await cleanUp()
             print(try report.render(json: json))
         } catch {
             await cleanUp()
             throw error
         }
+    }
+}
+
+/// Runs every command inside one network namespace (`ip netns exec`), for the proxier's backends.
+struct NamespaceCommandRunner: CommandRunner {
+    let namespace: String
+    let inner: any CommandRunner
+
+    func run(_ argv: [String], stdin: String?, timeout: Duration) async throws -> CommandResult {
+        try await inner.run(["ip", "netns", "exec", namespace] + argv, stdin: stdin, timeout: timeout)
     }
 }
 
@@ -107,26 +131,37 @@ struct ProxyBenchmark {
         try await namespaces.runner.check(["ip", "netns", "exec", namespace, "nft", "-f", "-"], stdin: text)
     }
 
-    /// Average time of one TCP connection (connect, read the answer) through the first Service's ClusterIP.
-    func connectTime() async throws -> Double {
-        let start = clock.now
-        let result = try await namespaces.exec(
-            namespace, [ChildProcess.currentExecutable, "echo", "--query", "tcp://10.96.0.1:80", "--count", String(connections), "--timeout", "1"], timeout: .seconds(120))
-        guard result.succeeded else { throw BenchError("connections through the ClusterIP failed: \(result.stderr)") }
-        // Includes the client's process start once, spread over all connections.
-        return (clock.now - start).seconds / Double(connections)
+    /// Connect times (SYN to SYN-ACK, the packet that walks the rules) of `connections` TCP connections through
+    /// the first Service's ClusterIP, timed one by one in the namespace: mean, p50, p99 in µs.
+    func connectTimes() async throws -> (mean: Double, p50: Double, p99: Double) {
+        let script = """
+            import socket, time
+            times = []
+            for i in range(\(connections)):
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')
+                t = time.perf_counter_ns(); s.connect(('10.96.0.1', 80)); times.append(time.perf_counter_ns() - t); s.close()
+            times.sort()
+            print(sum(times) / len(times) / 1000, times[len(times) // 2] / 1000, times[min(len(times) - 1, len(times) * 99 // 100)] / 1000)
+            """
+        let result = try await namespaces.exec(namespace, ["python3", "-c", script], timeout: .seconds(300))
+        let fields = result.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+        guard result.succeeded, fields.count == 3 else { throw BenchError("connections through the ClusterIP failed: \(result.stderr)") }
+        return (fields[0], fields[1], fields[2])
     }
 
-    func run() async throws -> [BenchmarkResult] {
-        var results: [BenchmarkResult] = []
-        // Connect time with 10 Services, as the baseline.
-        let (tenServices, tenSlices) = Self.objects(10)
-        let small = Self.model(tenServices, tenSlices)
-        try await apply(NFTablesRuleset.render(small))
-        let base = try await connectTime()
-        results.append(BenchmarkResult(name: "connect through a ClusterIP, 10 Services", value: base * 1e6, unit: "µs", detail: "\(connections) connections, connect + answer"))
+    func connectResult(_ mode: String, _ count: Int, base: Double?) async throws -> (BenchmarkResult, Double) {
+        let times = try await connectTimes()
+        let ratio = base.map { " (\(BenchmarkReport.format1(times.p99 / $0))× the p99 at the smallest count)" } ?? ""
+        return (BenchmarkResult(
+            name: "\(mode): connect p99, \(count) Services", value: times.p99, unit: "µs",
+            detail: "p50 \(BenchmarkReport.format1(times.p50)) µs, mean \(BenchmarkReport.format1(times.mean)) µs over \(connections) connections\(ratio)"), times.p99)
+    }
 
-        for count in [1_000, 10_000, 30_000] {
+    func run(counts: [Int], iptables: Bool) async throws -> [BenchmarkResult] {
+        var results: [BenchmarkResult] = []
+        var nftBase: Double?
+        var iptBase: Double?
+        for count in counts {
             let (services, slices) = Self.objects(count, extra: 1)
             // Cold: every Service through the change tracker, then the whole table in one transaction.
             let start = clock.now
@@ -138,44 +173,71 @@ struct ProxyBenchmark {
             let total = (clock.now - start).seconds
             let target: (String, Bool)? = count == 10_000 ? ("≤ 5 s", total <= 5) : count == 30_000 ? ("≤ 15 s", total <= 15) : nil
             results.append(BenchmarkResult(
-                name: "cold sync, \(count) Services × 2 endpoints", value: total * 1000, unit: "ms", target: target?.0, meetsTarget: target?.1,
+                name: "nftables: cold sync, \(count) Services × 2 endpoints", value: total * 1000, unit: "ms", target: target?.0, meetsTarget: target?.1,
                 detail: "state + render \(BenchmarkReport.format1((rendered - start).seconds * 1000)) ms, nft -f \(BenchmarkReport.format1((clock.now - rendered).seconds * 1000)) ms, \(text.utf8.count / 1024) KiB"))
-            guard count >= 10_000 else { continue }
-            // One Service more: from the new object to rules in the kernel (its desired state, the difference,
-            // nft -f), as the proxier does on a watch event.
-            // The objects come with the watch event: in hand before the clock starts.
-            let (newService, newSlice, middle) = (services[count], slices[count], services[count / 2])
-            let addStart = clock.now
-            let added = tracker.update([(key: "bench/s\(count)", ports: Self.ports(newService, newSlice))])
-            let diff = NFTablesRuleset.difference(from: added.before, to: added.after, existingCounts: added.existingCounts) ?? ""
-            try await apply(diff)
-            let add = (clock.now - addStart).seconds
+            if count >= 10_000 {
+                // One Service more: from the new object to rules in the kernel (its desired state, the difference,
+                // nft -f), as the proxier does on a watch event.
+                // The objects come with the watch event: in hand before the clock starts.
+                let (newService, newSlice, middle) = (services[count], slices[count], services[count / 2])
+                let addStart = clock.now
+                let added = tracker.update([(key: "bench/s\(count)", ports: Self.ports(newService, newSlice))])
+                let diff = NFTablesRuleset.difference(from: added.before, to: added.after, existingCounts: added.existingCounts) ?? ""
+                try await apply(diff)
+                let add = (clock.now - addStart).seconds
+                results.append(BenchmarkResult(
+                    name: "nftables: add one Service at \(count)", value: add * 1000, unit: "ms", target: count == 10_000 ? "≤ 15 ms" : nil,
+                    meetsTarget: count == 10_000 ? add <= 0.015 : nil, detail: "\(diff.split(separator: "\n").count) operations; kube-proxy nftables: ~141 ms at 10,000"))
+                // One endpoint changes.
+                var changedSlice = slices[count / 2]
+                changedSlice.endpoints[0].addresses = ["10.245.0.1"]
+                let changeStart = clock.now
+                let changed = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
+                let changeDiff = NFTablesRuleset.difference(from: changed.before, to: changed.after, existingCounts: changed.existingCounts) ?? ""
+                try await apply(changeDiff)
+                results.append(BenchmarkResult(
+                    name: "nftables: change one endpoint at \(count)", value: (clock.now - changeStart).seconds * 1000, unit: "ms",
+                    detail: "\(changeDiff.split(separator: "\n").count) operations"))
+                // A sync that finds nothing changed.
+                let noopStart = clock.now
+                let same = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
+                if !same.isEmpty { throw BenchError("an unchanged Service produced a change") }
+                results.append(BenchmarkResult(
+                    name: "nftables: no-op sync at \(count)", value: (clock.now - noopStart).seconds * 1e6, unit: "µs", detail: "0 kernel calls"))
+            }
+            let (nftConnect, nftP99) = try await connectResult("nftables", count, base: nftBase)
+            results.append(nftConnect)
+            nftBase = nftBase ?? nftP99
+            try await apply(NFTablesRuleset.deletion(family: .ipv4))
+            guard iptables else { continue }
+
+            // The same Services in iptables mode, through the proxier's own backend (one restore, then the jumps).
+            let runner = NamespaceCommandRunner(namespace: namespace, inner: namespaces.runner)
+            let backend = IPTablesBackend(families: [.ipv4], configuration: Self.configuration, runner: runner, logger: Logger(label: "bench"))
+            let updates = (0..<count).map { (key: "bench/s\($0)", ports: Self.ports(services[$0], slices[$0])) }
+            let iptStart = clock.now
+            _ = try await backend.sync(updates, family: .ipv4, whole: true)
+            let cold = (clock.now - iptStart).seconds
+            let nftCold = total
             results.append(BenchmarkResult(
-                name: "add one Service at \(count)", value: add * 1000, unit: "ms", target: count == 10_000 ? "≤ 15 ms" : nil,
-                meetsTarget: count == 10_000 ? add <= 0.015 : nil, detail: "\(diff.split(separator: "\n").count) operations; kube-proxy nftables: ~141 ms at 10,000"))
-            // One endpoint changes.
-            var changedSlice = slices[count / 2]
-            changedSlice.endpoints[0].addresses = ["10.245.0.1"]
-            let changeStart = clock.now
-            let changed = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
-            let changeDiff = NFTablesRuleset.difference(from: changed.before, to: changed.after, existingCounts: changed.existingCounts) ?? ""
-            try await apply(changeDiff)
-            results.append(BenchmarkResult(
-                name: "change one endpoint at \(count)", value: (clock.now - changeStart).seconds * 1000, unit: "ms",
-                detail: "\(changeDiff.split(separator: "\n").count) operations"))
-            // A sync that finds nothing changed.
-            let noopStart = clock.now
-            let same = tracker.update([(key: "bench/s\(count / 2)", ports: Self.ports(middle, changedSlice))])
-            if !same.isEmpty { throw BenchError("an unchanged Service produced a change") }
-            results.append(BenchmarkResult(
-                name: "no-op sync at \(count)", value: (clock.now - noopStart).seconds * 1e6, unit: "µs", detail: "0 kernel calls"))
-            let connect = try await connectTime()
-            results.append(BenchmarkResult(
-                name: "connect through a ClusterIP, \(count) Services", value: connect * 1e6, unit: "µs",
-                target: count == 30_000 ? "≤ 1.1 × the time at 10" : nil, meetsTarget: count == 30_000 ? connect <= base * 1.1 : nil,
-                detail: "\(BenchmarkReport.format1(connect / base))× the time at 10"))
+                name: "iptables: cold sync, \(count) Services × 2 endpoints", value: cold * 1000, unit: "ms",
+                detail: "\(BenchmarkReport.format1(cold / nftCold))× nftables' cold sync"))
+            if count >= 10_000 {
+                let addStart = clock.now
+                let wrote = try await backend.sync([(key: "bench/s\(count)", ports: Self.ports(services[count], slices[count]))], family: .ipv4, whole: false)
+                let add = (clock.now - addStart).seconds
+                results.append(BenchmarkResult(
+                    name: "iptables: add one Service at \(count)", value: add * 1000, unit: "ms",
+                    detail: "\(wrote == .partial ? "partial restore: the services chain and the new Service's chains" : "\(wrote)")"))
+            }
+            let (iptConnect, iptP99) = try await connectResult("iptables", count, base: iptBase)
+            iptBase = iptBase ?? iptP99
+            var withRatio = iptConnect
+            withRatio.detail = (withRatio.detail ?? "") + "; \(BenchmarkReport.format1(iptP99 / nftP99))× nftables' p99"
+            results.append(withRatio)
+            await backend.cleanup()
         }
-        results.append(BenchmarkResult(name: "benchmark peak memory (the proxier's state at 30,000 Services)", value: Self.peakRSS(), unit: "MiB", target: "≤ 150 MB", meetsTarget: Self.peakRSS() <= 150 * 1e6 / 1048576))
+        results.append(BenchmarkResult(name: "benchmark peak memory", value: Self.peakRSS(), unit: "MiB"))
         return results
     }
 

@@ -78,12 +78,12 @@ func hostNetworkSnapshot() async throws -> String {
 
 /// Runs `body` on a fresh two-node lab and removes it afterwards, whatever happens; then checks that the host
 /// namespace did not change and nothing of the lab remains.
-func withLab(nodes: Int = 2, ipFamily: String = "ipv4", _ body: (LabHarness) async throws -> Void) async throws {
+func withLab(nodes: Int = 2, ipFamily: String = "ipv4", mode: LabProxyMode = .nftables, _ body: (LabHarness) async throws -> Void) async throws {
     let lab = try LabHarness.make()
     let before = try await hostNetworkSnapshot()
     defer { try? FileManager.default.removeItem(at: lab.scratch) }
     var failure: (any Error)?
-    let up = try await lab.switchboard(["lab", "up", "--name", lab.name, "--nodes", String(nodes), "--ip-family", ipFamily])
+    let up = try await lab.switchboard(["lab", "up", "--name", lab.name, "--nodes", String(nodes), "--ip-family", ipFamily, "--mode", mode.rawValue])
     if up.succeeded {
         do { try await body(lab) } catch { failure = error }
     }

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// The nftables proxier with real traffic in a lab: which pod answered, whether the source was masqueraded, a
-/// refusal versus silence (the behaviour cases of the data-plane reference, section 5).
+/// The proxier with real traffic in a lab, in each proxy mode: which pod answered, whether the source was
+/// masqueraded, a refusal versus silence (the behaviour cases of the data-plane reference, section 5). Each
+/// mode's differences (`LabProxyMode`) are part of the expectations.
 @Suite(.serialized, .enabled(if: labAvailable && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root, iproute2 and nftables"), .timeLimit(.minutes(5)))
 struct ProxyTrafficTests {
     static func pod(_ name: String, node: String, app: String = "echo") -> String {
@@ -55,8 +56,9 @@ struct ProxyTrafficTests {
         return counts
     }
 
-    @Test func clusterIPsBalanceEvenlyRefuseDropAndStayInside() async throws {
-        try await withLab { lab in
+    @Test(arguments: LabProxyMode.available)
+    func clusterIPsBalanceEvenlyRefuseDropAndStayInside(mode: LabProxyMode) async throws {
+        try await withLab(mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             let node2 = "\(lab.name)-node2"
             let manifest = [
@@ -75,7 +77,8 @@ struct ProxyTrafficTests {
             let clientIP = try await lab.jsonpath("pod/client", "{.status.podIP}")
             let e1IP = try await lab.jsonpath("pod/e1", "{.status.podIP}")
 
-            // Case 1 and 3: DNAT to every ready pod, evenly; the pod sees the client's own address (no masquerade).
+            // Case 1 and 3: DNAT to every ready pod, evenly; the pod sees the client's own address (no masquerade;
+            // in userspace mode the node's, as the relay connects to the pod itself).
             var answers = ""
             #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
                 let probe = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--timeout", "1"])
@@ -88,9 +91,14 @@ struct ProxyTrafficTests {
             #expect(counts.values.reduce(0, +) == 3000)
             for pod in ["e1", "e2", "e3"] {
                 let share = Double(counts[pod] ?? 0) / 3000
-                #expect(abs(share - 1.0 / 3) <= 0.04, "\(pod) took \(share * 100)%: \(counts)")
+                #expect(abs(share - 1.0 / 3) <= mode.spreadTolerance, "\(pod) took \(share * 100)%: \(counts)")
             }
-            #expect(answers.split(separator: "\n").allSatisfy { $0.contains(" client=\(clientIP):") }, "no masquerade for a pod client")
+            if mode.podSeesClientAddress {
+                #expect(answers.split(separator: "\n").allSatisfy { $0.contains(" client=\(clientIP):") }, "no masquerade for a pod client")
+            } else {
+                #expect(answers.split(separator: "\n").allSatisfy { $0.contains(" client=10.244.1.1:") || $0.contains(" client=10.200.1.2:") },
+                    "the relay's own connection, from node 1's address towards the pod")
+            }
 
             // Case 5: UDP is its own Service port.
             let udp = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "udp://\(ip):53", "--count", "20"])
@@ -116,7 +124,7 @@ struct ProxyTrafficTests {
             ]
             for (target, what) in silences {
                 let result = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", target, "--timeout", "1"])
-                #expect(!result.succeeded && result.stderr.contains("no answer"), "\(what): \(result.transcript)")
+                #expect(!result.succeeded && result.stderr.contains(mode.silenceWord), "\(what): \(result.transcript)")
             }
 
             // Case 15: the node itself reaches the ClusterIP, masqueraded to one of its own addresses.
@@ -126,7 +134,7 @@ struct ProxyTrafficTests {
 
             // Internal only: the outside host has a route to the service CIDR, and still gets nothing.
             let outside = try await lab.exec("outside", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--timeout", "1"])
-            #expect(!outside.succeeded && outside.stderr.contains("no answer"), "\(outside.transcript)")
+            #expect(!outside.succeeded && mode.outsideKeptOut(outside.stderr), "\(outside.transcript)")
 
             // Case 10: endpoints follow pods; traffic stops reaching a deleted pod.
             #expect(try await lab.kubectl("delete", "pod", "e3", "--wait=false").succeeded)
@@ -142,8 +150,12 @@ struct ProxyTrafficTests {
         lab.processes().filter { $0.contains(" proxy ") && $0.contains("\(lab.name)-node1 ") }.compactMap { Int32($0.prefix { $0 != ":" }) }
     }
 
-    @Test func restartingTheProxierKeepsConnectionsAndRules() async throws {
-        try await withLab { lab in
+    /// nftables adopts its table and rewrites nothing; iptables writes its chains again (the same rules);
+    /// both keep established connections (conntrack holds their DNAT). A userspace relay's connections live in
+    /// its process and end with it; new ones work once the new relay listens.
+    @Test(arguments: LabProxyMode.available)
+    func restartingTheProxierKeepsConnectionsAndRules(mode: LabProxyMode) async throws {
+        try await withLab(mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             #expect(try await lab.kubectl("apply", "-f", "-", stdin: [Self.services, Self.pod("e1", node: "\(lab.name)-node2")].joined(separator: "\n---\n")).succeeded)
             #expect(try await eventually(within: .seconds(30)) {
@@ -166,7 +178,7 @@ struct ProxyTrafficTests {
                 """
             #expect(try await lab.kubectl("apply", "-f", "-", stdin: holder).succeeded)
             #expect(try await eventually(within: .seconds(30)) { try await lab.kubectl("logs", "holder").stdout.contains("first pod=e1") })
-            let before = try await lab.exec("node/node1", ["nft", "list", "table", "ip", "switchboard"])
+            let before = try await lab.rules(mode)
 
             // SIGTERM, then kill -9; each time a new proxier starts and adopts the table.
             for signal in [SIGTERM, SIGKILL] {
@@ -177,20 +189,33 @@ struct ProxyTrafficTests {
                 let restarted = try await lab.switchboard(["lab", "restart-proxy", "--name", lab.name, "--node", "1"])
                 #expect(restarted.succeeded, "\(restarted.transcript)")
                 let log = lab.directory + "/node1/proxy.log"
+                // nftables: the adoption; the others: each start (a periodic resync also logs full syncs).
+                let marker = mode == .nftables ? "adopted the existing ip switchboard table" : "proxy mode \(mode.rawValue)"
                 #expect(await eventually(within: .seconds(10)) {
                     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                    return text.components(separatedBy: "adopted the existing ip switchboard table").count - 1 == (signal == SIGTERM ? 1 : 2)
-                }, "the new proxier adopts the table")
+                    return text.components(separatedBy: marker).count - 1 == (signal == SIGTERM ? 2 : 3) - (mode == .nftables ? 1 : 0)
+                }, "the new proxier takes over (\(marker))")
             }
-            let log = (try? String(contentsOfFile: lab.directory + "/node1/proxy.log", encoding: .utf8)) ?? ""
-            let afterAdoption = log.components(separatedBy: "adopted the existing ip switchboard table").dropFirst().joined()
-            #expect(!afterAdoption.contains("full sync"), "a restarted proxier rewrites nothing: \(log)")
-            let after = try await lab.exec("node/node1", ["nft", "list", "table", "ip", "switchboard"])
-            #expect(after.stdout == before.stdout)
+            if mode == .nftables {
+                let log = (try? String(contentsOfFile: lab.directory + "/node1/proxy.log", encoding: .utf8)) ?? ""
+                let afterAdoption = log.components(separatedBy: "adopted the existing ip switchboard table").dropFirst().joined()
+                #expect(!afterAdoption.contains("full sync"), "a restarted proxier rewrites nothing: \(log)")
+            }
+            #expect(try await eventually(within: .seconds(10)) { try await lab.rules(mode) == before }, "the same rules")
+            #expect(try await eventually(within: .seconds(10)) {
+                try await lab.exec("pod/default/e1", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--timeout", "1"]).succeeded
+            }, "new connections work after the restarts")
 
             _ = FileManager.default.createFile(atPath: gate, contents: nil)
-            #expect(try await eventually(within: .seconds(10)) { try await lab.kubectl("logs", "holder").stdout.contains("second pod=e1") },
-                "the connection survived both restarts")
+            if mode == .userspace {
+                #expect(try await eventually(within: .seconds(10)) {
+                    let logs = try await lab.kubectl("logs", "holder").stdout
+                    return logs.contains("second") && !logs.contains("second pod=e1")
+                }, "the relayed connection ended with the relay's process")
+            } else {
+                #expect(try await eventually(within: .seconds(10)) { try await lab.kubectl("logs", "holder").stdout.contains("second pod=e1") },
+                    "the connection survived both restarts")
+            }
         }
     }
 
@@ -245,8 +270,10 @@ struct ProxyTrafficTests {
         }
     }
 
-    @Test func aUDPFlowToARemovedEndpointIsBalancedAgain() async throws {
-        try await withLab { lab in
+    /// The kernel modes clear the flow's conntrack entry; the relay closes the flow whose endpoint left.
+    @Test(arguments: LabProxyMode.available)
+    func aUDPFlowToARemovedEndpointIsBalancedAgain(mode: LabProxyMode) async throws {
+        try await withLab(mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             let node2 = "\(lab.name)-node2"
             let manifest = [Self.services, Self.pod("u1", node: node2), Self.pod("u2", node: node2), Self.pod("client", node: node1, app: "client")].joined(separator: "\n---\n")
@@ -274,8 +301,13 @@ struct ProxyTrafficTests {
 
     /// Case 22: with `sessionAffinity: ClientIP`, new connections from one client go to one endpoint, whatever
     /// their source port, until the pin lapses or its endpoint goes.
-    @Test func clientIPAffinityPinsAClientToOneEndpoint() async throws {
-        try await withLab { lab in
+    ///
+    /// Where the pin lives: nftables, a timeout set per endpoint (visible, lapses by itself); iptables, a
+    /// `recent` list per endpoint (visible in /proc/net/xt_recent; an old entry stays until the next check
+    /// reaps it); userspace, the relay's memory (nothing in the kernel).
+    @Test(arguments: LabProxyMode.available)
+    func clientIPAffinityPinsAClientToOneEndpoint(mode: LabProxyMode) async throws {
+        try await withLab(mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             let node2 = "\(lab.name)-node2"
             let sticky = """
@@ -308,11 +340,22 @@ struct ProxyTrafficTests {
                 return run.succeeded && counts.count == 1 && counts.values.first == 60
             }, "one pod answers every connection of one client")
             // The pin is the client's address in its endpoint's timeout set, and it lapses after 3 idle seconds.
-            let sets = try await lab.exec("node/node1", ["nft", "list", "sets", "ip"])
-            #expect(sets.stdout.contains("\(clientIP) expires"), "\(sets.stdout)")
-            #expect(try await eventually(within: .seconds(10), every: .milliseconds(250)) {
-                try await !lab.exec("node/node1", ["nft", "list", "sets", "ip"]).stdout.contains("\(clientIP) expires")
-            }, "the pin lapses")
+            let recent = ["sh", "-c", "cat /proc/net/xt_recent/* 2>/dev/null; true"]
+            switch mode {
+            case .nftables:
+                let sets = try await lab.exec("node/node1", ["nft", "list", "sets", "ip"])
+                #expect(sets.stdout.contains("\(clientIP) expires"), "\(sets.stdout)")
+                #expect(try await eventually(within: .seconds(10), every: .milliseconds(250)) {
+                    try await !lab.exec("node/node1", ["nft", "list", "sets", "ip"]).stdout.contains("\(clientIP) expires")
+                }, "the pin lapses")
+            case .iptables:
+                let lists = try await lab.exec("node/node1", recent)
+                #expect(lists.stdout.contains("src=\(clientIP) "), "\(lists.transcript)")
+            case .userspace:
+                let lists = try await lab.exec("node/node1", recent)
+                let sets = try await lab.exec("node/node1", ["nft", "list", "sets", "ip"])
+                #expect(!lists.stdout.contains(clientIP) && !sets.stdout.contains(clientIP), "no pin in the kernel: \(lists.stdout) \(sets.stdout)")
+            }
             // The pinned pod goes: the client is placed again, and sticks to its new pod.
             #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
                 let run = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ip):80", "--count", "20"])
@@ -331,8 +374,9 @@ struct ProxyTrafficTests {
 
     /// Case 23: an IPv6 ClusterIP behaves as an IPv4 one (balanced, not masqueraded, hairpin, refusal,
     /// silence for an unallocated address, internal only), from its own `ip6` table.
-    @Test func dualStackServicesWorkOverIPv6FromTheirOwnTable() async throws {
-        try await withLab(ipFamily: "dual") { lab in
+    @Test(arguments: LabProxyMode.available)
+    func dualStackServicesWorkOverIPv6FromTheirOwnTable(mode: LabProxyMode) async throws {
+        try await withLab(ipFamily: "dual", mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             let node2 = "\(lab.name)-node2"
             let service = """
@@ -370,7 +414,11 @@ struct ProxyTrafficTests {
             for pod in ["e1", "e2"] {
                 #expect(abs(Double(counts[pod] ?? 0) / 300 - 0.5) <= 0.1, "\(pod): \(counts)")
             }
-            #expect(many.split(separator: "\n").allSatisfy { $0.contains(" client=[\(clientIPs[1])]:") }, "no masquerade for a pod client")
+            if mode.podSeesClientAddress {
+                #expect(many.split(separator: "\n").allSatisfy { $0.contains(" client=[\(clientIPs[1])]:") }, "no masquerade for a pod client")
+            } else {
+                #expect(many.split(separator: "\n").allSatisfy { !$0.contains(" client=[\(clientIPs[1])]:") }, "the relay connects from the node")
+            }
             let v4 = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://\(ips[0]):80", "--count", "10"])
             #expect(v4.succeeded, "the IPv4 ClusterIP of the same Service: \(v4.transcript)")
 
@@ -381,14 +429,23 @@ struct ProxyTrafficTests {
             let refused = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://[\(v6)]:443", "--timeout", "2"])
             #expect(!refused.succeeded && refused.stderr.contains("refused"), "\(refused.transcript)")
             let silent = try await lab.exec("pod/default/client", ["switchboard", "echo", "--query", "tcp://[fd00:10:96::fffe]:80", "--timeout", "1"])
-            #expect(!silent.succeeded && silent.stderr.contains("no answer"), "\(silent.transcript)")
+            #expect(!silent.succeeded && silent.stderr.contains(mode.silenceWord), "\(silent.transcript)")
             let outside = try await lab.exec("outside", ["switchboard", "echo", "--query", "tcp://[\(v6)]:80", "--timeout", "1"])
-            #expect(!outside.succeeded && outside.stderr.contains("no answer"), "\(outside.transcript)")
+            #expect(!outside.succeeded && mode.outsideKeptOut(outside.stderr), "\(outside.transcript)")
 
-            let tables = try await lab.exec("node/node1", ["nft", "list", "tables"])
-            #expect(tables.stdout.contains("table ip switchboard") && tables.stdout.contains("table ip6 switchboard"), "\(tables.stdout)")
-            let v6Map = try await lab.exec("node/node1", ["nft", "list", "map", "ip6", "switchboard", "service-ips"])
-            #expect(v6Map.stdout.contains(v6) && !v6Map.stdout.contains(ips[0]), "\(v6Map.stdout)")
+            switch mode {
+            case .nftables:
+                let tables = try await lab.exec("node/node1", ["nft", "list", "tables"])
+                #expect(tables.stdout.contains("table ip switchboard") && tables.stdout.contains("table ip6 switchboard"), "\(tables.stdout)")
+                let v6Map = try await lab.exec("node/node1", ["nft", "list", "map", "ip6", "switchboard", "service-ips"])
+                #expect(v6Map.stdout.contains(v6) && !v6Map.stdout.contains(ips[0]), "\(v6Map.stdout)")
+            case .iptables:
+                let v6Rules = try await lab.exec("node/node1", ["ip6tables-save", "-t", "nat"])
+                #expect(v6Rules.stdout.contains("-d \(v6)/128") && !v6Rules.stdout.contains(ips[0]), "\(v6Rules.stdout)")
+            case .userspace:
+                let tables = try await lab.exec("node/node1", ["nft", "list", "tables"])
+                #expect(!tables.stdout.contains("switchboard"), "no rules in userspace mode: \(tables.stdout)")
+            }
         }
     }
 }
