@@ -55,7 +55,12 @@ public struct Reflector<T: APIObject>: Sendable {
                 continue
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("\(T.kind) reflector: \(error); listing again in \(pause)")
+                // A blip is retried quietly; one that lasts (a second of back-off) is worth a warning.
+                if pause >= .seconds(1) {
+                    logger.warning("\(T.kind) reflector: \(error); listing again in \(pause)")
+                } else {
+                    logger.debug("\(T.kind) reflector: \(error); listing again in \(pause)")
+                }
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(5))
             }

@@ -40,7 +40,7 @@ public struct VersionCommand: ParsableCommand {
 public struct BenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure hot paths and print figures.",
-        subcommands: [CoreBenchCommand.self, APIBenchCommand.self, PodBenchCommand.self, ProxyBenchCommand.self, ProxyMemoryBenchCommand.self, DNSBenchCommand.self, DNSFuzzCommand.self])
+        subcommands: [CoreBenchCommand.self, APIBenchCommand.self, PodBenchCommand.self, ProxyBenchCommand.self, ProxyMemoryBenchCommand.self, UserspaceBenchCommand.self, DNSBenchCommand.self, DNSFuzzCommand.self])
     public init() {}
 }
 

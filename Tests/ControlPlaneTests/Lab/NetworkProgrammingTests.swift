@@ -18,8 +18,9 @@ struct NetworkProgrammingTests {
 
     static func seconds(_ time: Time) -> Double { Double(time.seconds) + Double(time.nanoseconds) / 1e9 }
 
-    @Test func anEndpointIsReachableWithin100msOfItsChangeAndGoneWithin100msOfItsRemoval() async throws {
-        try await withLab { lab in
+    @Test(arguments: LabProxyMode.available)
+    func anEndpointIsReachableWithin100msOfItsChangeAndGoneWithin100msOfItsRemoval(mode: LabProxyMode) async throws {
+        try await withLab(mode: mode) { lab in
             let node1 = "\(lab.name)-node1"
             let node2 = "\(lab.name)-node2"
             let manifest = """
@@ -80,7 +81,7 @@ struct NetworkProgrammingTests {
             func p(_ values: [Double], _ q: Double) -> Double { values.sorted()[min(values.count - 1, Int((Double(values.count) * q).rounded(.up)) - 1)] }
             #expect(added.count == 100 && removed.count == 100)
             guard added.count == 100, removed.count == 100 else { return }
-            print(String(format: "network programming over 100 trials: ready → reached p50 %.1f ms p99 %.1f ms max %.1f ms; removed → unreached p50 %.1f ms p99 %.1f ms max %.1f ms",
+            print(String(format: "\(mode.rawValue): network programming over 100 trials: ready → reached p50 %.1f ms p99 %.1f ms max %.1f ms; removed → unreached p50 %.1f ms p99 %.1f ms max %.1f ms",
                          p(added, 0.5) * 1000, p(added, 0.99) * 1000, added.max()! * 1000, p(removed, 0.5) * 1000, p(removed, 0.99) * 1000, removed.max()! * 1000))
             #expect(p(added, 0.99) <= 0.100, "endpoint ready → new connections reach it, p99 \(p(added, 0.99) * 1000) ms")
             #expect(p(removed, 0.99) <= 0.100, "endpoint removed → no new connection reaches it, p99 \(p(removed, 0.99) * 1000) ms")

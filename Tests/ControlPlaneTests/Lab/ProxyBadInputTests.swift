@@ -65,7 +65,8 @@ struct ProxyBadInputTests {
         try await ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), directory: scratch, timeout: .seconds(20))
     }
 
-    @Test func anUnprogrammableObjectIsSkippedAndEveryOtherServiceWorks() async throws {
+    @Test(arguments: LabProxyMode.available)
+    func anUnprogrammableObjectIsSkippedAndEveryOtherServiceWorks(mode: LabProxyMode) async throws {
         let hostBefore = try await hostNetworkSnapshot()
         let lab = try LabHarness.make()
         let namespace = "sb-\(lab.name)-badinput"
@@ -77,7 +78,8 @@ struct ProxyBadInputTests {
             _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "addr", "add", "10.250.9.1/32", "dev", "lo"], in: lab.scratch)
             // The namespace is its own node and client: the service CIDR routes to loopback, and DNAT (in the
             // output hook) turns the destination into the local endpoint.
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "route", "add", "10.96.0.0/12", "dev", "lo"], in: lab.scratch)
+            // (Userspace mode: the service CIDR is local, so that the relay can listen on ClusterIPs.)
+            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "route", "add"] + (mode == .userspace ? ["local"] : []) + ["10.96.0.0/12", "dev", "lo"], in: lab.scratch)
             let script = lab.scratch.appendingPathComponent("stub.py")
             try Self.stubServer(socket: socket).write(to: script, atomically: true, encoding: .utf8)
             background.append(try BackgroundProcess("/usr/bin/python3", [script.path], directory: lab.scratch))
@@ -86,7 +88,7 @@ struct ProxyBadInputTests {
             background.append(try BackgroundProcess(inNamespace[0], Array(inNamespace.dropFirst()) + ["echo", "--tcp", "10.250.9.1:8080", "--name", "e1"], directory: lab.scratch))
             let proxy = try BackgroundProcess(
                 inNamespace[0],
-                Array(inNamespace.dropFirst()) + ["proxy", "--server", "unix://\(socket)", "--hostname-override", "n1", "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"],
+                Array(inNamespace.dropFirst()) + ["proxy", "--mode", mode.rawValue, "--server", "unix://\(socket)", "--hostname-override", "n1", "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"],
                 directory: lab.scratch)
             background.append(proxy)
 
@@ -103,8 +105,17 @@ struct ProxyBadInputTests {
                 ["/usr/sbin/ip", "netns", "exec", namespace, "python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:10249/metrics', timeout=5).read().decode(), end='')"],
                 in: lab.scratch)
             #expect(metrics.stdout.contains("switchboard_proxy_skipped_objects 2"), "\(metrics.stdout)")
-            let table = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "nft", "list", "map", "ip", "switchboard", "service-ips"], in: lab.scratch)
-            #expect(!table.stdout.contains("10.96.0.51"), "\(table.stdout)")
+            switch mode {
+            case .nftables:
+                let table = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "nft", "list", "map", "ip", "switchboard", "service-ips"], in: lab.scratch)
+                #expect(table.stdout.contains("10.96.0.50") && !table.stdout.contains("10.96.0.51"), "\(table.stdout)")
+            case .iptables:
+                let rules = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "iptables-save", "-t", "nat"], in: lab.scratch)
+                #expect(rules.stdout.contains("10.96.0.50") && !rules.stdout.contains("10.96.0.51"), "\(rules.stdout)")
+            case .userspace:
+                let refused = try await Self.run(inNamespace + ["echo", "--query", "tcp://10.96.0.51:80", "--timeout", "1"], in: lab.scratch)
+                #expect(refused.stderr.contains("refused"), "no listener for the skipped Service: \(refused.transcript)")
+            }
         } catch {
             Issue.record(error)
         }

@@ -25,6 +25,7 @@ final class BackgroundProcess: Sendable {
     var output: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
     var errors: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
     var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.processIdentifier }
     /// The exit status, nil while running.
     var status: Int32? { process.isRunning ? nil : process.terminationStatus }
 
