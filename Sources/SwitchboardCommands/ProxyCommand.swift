@@ -132,6 +132,7 @@ struct ProxyCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "switchboard.proxy")
         if root { await Proxier.removeOtherModes(than: mode, families: proxy.families) }
+        if root, mode == .userspace { Self.raiseDescriptorLimit(to: 2 * maxConnections + maxUdpFlows + 64) }
         let proxier = Proxier(client: client, configuration: proxy, logger: logger)
         logger.info("proxy mode \(mode.rawValue)")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ProxierService(proxier: proxier))]
@@ -141,6 +142,20 @@ struct ProxyCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await client.shutdown()
+    }
+
+    /// Root may raise the hard RLIMIT_NOFILE too (up to fs.nr_open): as far as the relay's limits need, so that
+    /// `--max-connections` is what caps it rather than a default of the machine.
+    static func raiseDescriptorLimit(to needed: Int) {
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0, limit.rlim_max < rlim_t(needed) else { return }
+        let ceiling = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8)).flatMap { Int($0.filter(\.isNumber)) } ?? 1 << 20
+        limit.rlim_max = rlim_t(min(needed, ceiling))
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+        #endif
     }
 
     /// Userspace mode's answer to the netfilter modes' drop of outside traffic: with cluster CIDRs known and

@@ -18,6 +18,8 @@ final class UserspaceCounters: Sendable {
     let droppedDatagrams = Atomic<Int>(0)
     let datagramsRelayed = Atomic<Int>(0)
     let listeners = Atomic<Int>(0)
+    /// Clients outside `allowedClients`: reset or ignored.
+    let notAdmitted = Atomic<Int>(0)
 
     let connectionsGauge = Gauge(label: "switchboard_userspace_connections")
     let flowsGauge = Gauge(label: "switchboard_userspace_udp_flows")

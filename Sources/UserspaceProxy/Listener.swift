@@ -114,11 +114,20 @@ struct ListenerBinder: Sendable {
         _ address: SocketAddress, transport: Listener.Transport, endpoints: ServicePortEndpoints, hook: (@Sendable (SocketAddress) throws -> Void)?
     ) async throws -> any Channel {
         try hook?(address)
+        // IPv6 binds only addresses assigned to an interface, not those a `local` route covers (as IPv4 does):
+        // IPV6_FREEBIND lets the listener take a ClusterIP that the service CIDR's local route delivers here.
+        // IPv6 ClusterIPs have no loopback fallback, so nothing relies on the bind failing for them.
+        let v6 = address.protocol == .inet6
+        // IPV6_FREEBIND on an IPv6 socket; on an IPv4 one the harmless SO_REUSEADDR again (the option would be refused).
+        let freebind = v6
+            ? ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel.ipv6, name: NIOBSDSocket.Option(rawValue: 78))
+            : ChannelOptions.socketOption(.so_reuseaddr)
         switch transport {
         case .tcp:
             let relay = TCPRelayContext(endpoints: endpoints, configuration: configuration, counters: counters, registry: registry)
             return try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(freebind, value: 1)
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelOption(.autoRead, value: false)
@@ -136,6 +145,7 @@ struct ListenerBinder: Sendable {
             let relay = UDPRelayContext(endpoints: endpoints, configuration: configuration, counters: counters)
             return try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(freebind, value: 1)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

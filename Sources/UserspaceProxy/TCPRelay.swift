@@ -53,6 +53,12 @@ final class TCPAcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
+        guard relay.configuration.admits(channel.remoteAddress, local: channel.localAddress) else {
+            clientGone = true
+            relay.counters.notAdmitted.wrappingAdd(1, ordering: .relaxed)
+            TCPRelay.reset(channel)
+            return
+        }
         guard relay.counters.openConnection(limit: relay.configuration.maxConnections) else {
             clientGone = true
             TCPRelay.reset(channel)

@@ -79,6 +79,10 @@ final class UDPListenerHandler: ChannelInboundHandler {
             forward(envelope.data, on: flow)
             return
         }
+        guard relay.configuration.admits(envelope.remoteAddress, local: context.channel.localAddress) else {
+            relay.counters.notAdmitted.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
         guard relay.counters.openFlow(limit: relay.configuration.maxUDPFlows) else {
             relay.counters.droppedDatagrams.wrappingAdd(1, ordering: .relaxed)
             return
@@ -108,6 +112,7 @@ final class UDPListenerHandler: ChannelInboundHandler {
     }
 
     private func open(_ flow: Flow, to address: SocketAddress, loop: any EventLoop) {
+        let relay = self.relay
         let owner = NIOLoopBound(self, eventLoop: loop)
         let boundFlow = NIOLoopBound(flow, eventLoop: loop)
         DatagramBootstrap(group: loop)
@@ -124,7 +129,11 @@ final class UDPListenerHandler: ChannelInboundHandler {
                 case .success(let channel):
                     guard !flow.closed else { return channel.close(promise: nil) }
                     flow.channel = channel
-                    for datagram in flow.pending { channel.write(datagram, promise: nil) }
+                    for datagram in flow.pending {
+                        relay.counters.datagramsRelayed.wrappingAdd(1, ordering: .relaxed)
+                        relay.counters.relayed(datagram.readableBytes)
+                        channel.write(datagram, promise: nil)
+                    }
                     flow.pending.removeAll()
                     channel.flush()
                 case .failure:

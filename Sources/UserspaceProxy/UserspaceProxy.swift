@@ -27,8 +27,17 @@ public struct UserspaceProxyConfiguration: Sendable {
     /// the loopback address it maps to instead (see ``LoopbackMapping``).
     public var loopbackFallback: Bool
     /// Clients served (nil: all): the netfilter modes' drop of outside traffic to ClusterIPs. A client on
-    /// loopback, or connecting from the address it connects to (this host), is always served.
+    /// loopback, or connecting from the address it connects to (this host), is always served; any other is
+    /// reset (TCP) or ignored (UDP).
     public var allowedClients: [CIDR]?
+
+    /// Whether `client`, connecting to `local`, is served.
+    func admits(_ client: SocketAddress?, local: SocketAddress?) -> Bool {
+        guard let allowedClients else { return true }
+        guard let text = client?.ipAddress, let address = IPAddress(text) else { return false }
+        if text == local?.ipAddress || text.hasPrefix("127.") || text == "::1" { return true }
+        return allowedClients.contains { $0.contains(address) }
+    }
 
     public init(
         balancing: UserspaceBalancing = .roundRobin, connectTimeout: Duration = .seconds(1), maxConnections: Int = 10_000,
@@ -84,6 +93,8 @@ public struct UserspaceStatistics: Sendable, Hashable {
     public var droppedDatagrams = 0
     /// Listeners bound now.
     public var listeners = 0
+    /// Clients outside `allowedClients`, reset (TCP) or ignored (UDP).
+    public var notAdmitted = 0
     public var maxConnections = 0
     public var maxUDPFlows = 0
     /// RLIMIT_NOFILE's soft limit as the proxy found it after raising it.
@@ -123,20 +134,36 @@ public final class UserspaceProxy: Sendable {
     init(
         configuration: UserspaceProxyConfiguration, group: any EventLoopGroup, logger: Logger, bindHook: (@Sendable (SocketAddress) throws -> Void)?
     ) {
-        self.configuration = configuration
         self.group = group
         self.logger = logger
         self.bindHook = bindHook
         descriptorLimit = Self.raiseFileDescriptorLimit().soft
         let needed = Self.descriptorsNeeded(configuration)
-        logger.info(
-            "userspace proxy: at most \(configuration.maxConnections) TCP connections, \(configuration.maxUDPFlows) UDP flows; descriptor limit \(descriptorLimit)"
-        )
+        // Limits the descriptors cannot hold are lowered to what they can (in proportion), so that a full proxy
+        // resets new clients itself instead of failing accepts and connects with EMFILE.
+        self.configuration = Self.fitted(configuration, descriptorLimit: descriptorLimit)
         if needed > descriptorLimit {
             logger.warning(
-                "userspace proxy: the limits need up to \(needed) descriptors (2 per connection, 1 per flow, 64 spare), more than the limit of \(descriptorLimit); lower --max-connections / --max-udp-flows or raise RLIMIT_NOFILE"
+                "userspace proxy: --max-connections \(configuration.maxConnections) and --max-udp-flows \(configuration.maxUDPFlows) need up to \(needed) descriptors (2 per connection, 1 per flow, 64 spare), more than the limit of \(descriptorLimit): lowered to \(self.configuration.maxConnections) and \(self.configuration.maxUDPFlows) (raise RLIMIT_NOFILE's hard limit to keep them)"
             )
         }
+        logger.info(
+            "userspace proxy: at most \(self.configuration.maxConnections) TCP connections, \(self.configuration.maxUDPFlows) UDP flows; descriptor limit \(descriptorLimit)"
+        )
+    }
+
+    /// `configuration` with its connection and flow limits lowered, in proportion, until they fit in
+    /// `descriptorLimit` (unchanged when they fit).
+    static func fitted(_ configuration: UserspaceProxyConfiguration, descriptorLimit: Int) -> UserspaceProxyConfiguration {
+        let needed = descriptorsNeeded(configuration)
+        guard needed > descriptorLimit, descriptorLimit > 64 else { return configuration }
+        var fitted = configuration
+        let available = Double(descriptorLimit - 64)
+        let wanted = Double(needed - 64)
+        fitted.maxConnections = max(1, Int(Double(configuration.maxConnections) * available / wanted))
+        fitted.maxUDPFlows = max(1, Int(Double(configuration.maxUDPFlows) * available / wanted))
+        while descriptorsNeeded(fitted) > descriptorLimit, fitted.maxConnections > 1 { fitted.maxConnections -= 1 }
+        return fitted
     }
 
     /// Descriptors the limits can take at once: a client and a backend socket per connection, one socket per
@@ -272,6 +299,7 @@ public final class UserspaceProxy: Sendable {
         s.datagramsRelayed = counters.datagramsRelayed.load(ordering: .relaxed)
         s.droppedDatagrams = counters.droppedDatagrams.load(ordering: .relaxed)
         s.listeners = counters.listeners.load(ordering: .relaxed)
+        s.notAdmitted = counters.notAdmitted.load(ordering: .relaxed)
         s.maxConnections = configuration.maxConnections
         s.maxUDPFlows = configuration.maxUDPFlows
         s.descriptorLimit = descriptorLimit
