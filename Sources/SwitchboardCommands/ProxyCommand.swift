@@ -120,10 +120,11 @@ struct ProxyCommand: AsyncParsableCommand {
             nodeName: node, families: serviceCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
             masqueradeAll: masqueradeAll, allowExternalClusterIP: allowExternalClusterIp,
             minSyncPeriod: .milliseconds(Int(minSyncPeriod * 1000)), syncPeriod: .milliseconds(Int(max(1, syncPeriod) * 1000)), mode: mode)
+        let allowed = proxy.userspace.allowedClients
         proxy.userspace = UserspaceProxyConfiguration(
             balancing: balancing, connectTimeout: .milliseconds(Int(connectTimeout * 1000)), maxConnections: maxConnections,
             maxUDPFlows: maxUdpFlows, udpIdleTimeout: .milliseconds(Int(udpIdleTimeout * 1000)), loopbackFallback: loopbackFallback)
-        if mode == .userspace { proxy.userspace.allowedClients = Self.allowedClients(proxy.rules) }
+        proxy.userspace.allowedClients = allowed
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
         let client = HTTPClusterClient(endpoint: endpoint)
         let healthz = try ProxyEndpoints.address(healthzBindAddress, flag: "--healthz-bind-address")
@@ -178,11 +179,13 @@ enum ProxyOptions {
                 throw CommandLineError("--cluster-cidr \(clusterCIDR): \(error)")
             }
         }
-        return ProxierConfiguration(
+        var configuration = ProxierConfiguration(
             nodeName: nodeName, families: Array(Set(families)).sorted { $0 == .ipv4 && $1 != .ipv4 },
             rules: ProxyConfiguration(
                 clusterCIDRs: clusterCIDRs, serviceCIDRs: serviceCIDRs, masqueradeAll: masqueradeAll,
                 allowExternalClusterIP: allowExternalClusterIP),
             minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, mode: mode)
+        if mode == .userspace { configuration.userspace.allowedClients = ProxyCommand.allowedClients(configuration.rules) }
+        return configuration
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -47,6 +50,9 @@ public struct BenchCommand: AsyncParsableCommand {
 /// The entry point the executable calls.
 public enum SwitchboardCLI {
     public static func main() async {
+        // A command that exits before reading all its input (`nft -f -` refusing a ruleset) must fail as a
+        // command, with its message, not kill this process with SIGPIPE when its stdin is written.
+        signal(SIGPIPE, SIG_IGN)
         // Logs go to stderr; SWITCHBOARD_LOG_LEVEL=debug (trace, info, notice, warning, error) sets the level.
         let level = ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in

@@ -260,12 +260,20 @@ final class RelayHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The partner is gone: close once what it sent is written.
+    /// How long a side whose partner is gone may take to write what it was sent before it is reset: a peer
+    /// that stops reading must not keep a descriptor and a buffer forever, outside the connection count.
+    static let drainTimeout: TimeAmount = .seconds(30)
+
+    /// The partner is gone: close once what it sent is written (reset if that takes longer than `drainTimeout`).
     private func closeAfterDrain() {
         guard let context, !finished else { return }
         finished = true
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in channel.close(promise: nil) }
+        let deadline = context.eventLoop.scheduleTask(in: Self.drainTimeout) { TCPRelay.reset(channel) }
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            deadline.cancel()
+            channel.close(promise: nil)
+        }
     }
 
     private func reset() {

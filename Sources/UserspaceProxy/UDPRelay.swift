@@ -226,4 +226,11 @@ private final class UDPFlowHandler: ChannelInboundHandler {
         // client's next datagram is balanced afresh instead of going on into the void.
         owner.close(flow)
     }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // However the socket closed, the flow goes with it: a flow without a socket would swallow the client's
+        // datagrams and, refreshed by them, never idle out.
+        owner.close(flow)
+        context.fireChannelInactive()
+    }
 }

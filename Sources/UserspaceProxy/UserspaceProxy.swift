@@ -31,12 +31,14 @@ public struct UserspaceProxyConfiguration: Sendable {
     /// reset (TCP) or ignored (UDP).
     public var allowedClients: [CIDR]?
 
-    /// Whether `client`, connecting to `local`, is served.
+    /// Whether `client`, connecting to `local`, is served: in `allowedClients`, or this host (loopback, the
+    /// address it connects to, any address of an interface here).
     func admits(_ client: SocketAddress?, local: SocketAddress?) -> Bool {
         guard let allowedClients else { return true }
         guard let text = client?.ipAddress, let address = IPAddress(text) else { return false }
         if text == local?.ipAddress || text.hasPrefix("127.") || text == "::1" { return true }
-        return allowedClients.contains { $0.contains(address) }
+        if allowedClients.contains(where: { $0.contains(address) }) { return true }
+        return HostAddresses.shared.contains(text)
     }
 
     public init(
@@ -316,5 +318,22 @@ public final class UserspaceProxy: Sendable {
         for listener in listeners { try? await listener.channel.close() }
         await registry.closeAll()
         counters.setListeners(0)
+    }
+}
+
+/// This host's interface addresses, read again at most once a second: asked only for clients that are not
+/// pods, so the cost of reading them stays off the common path.
+final class HostAddresses: Sendable {
+    static let shared = HostAddresses()
+    private let state = Mutex<(addresses: Set<String>, read: ContinuousClock.Instant?)>(([], nil))
+
+    func contains(_ address: String) -> Bool {
+        let now = ContinuousClock.now
+        if let known = state.withLock({ s -> Set<String>? in s.read.map { now - $0 < .seconds(1) } == true ? s.addresses : nil }) {
+            return known.contains(address)
+        }
+        let addresses = Set(((try? System.enumerateDevices()) ?? []).compactMap { $0.address?.ipAddress })
+        state.withLock { $0 = (addresses, now) }
+        return addresses.contains(address)
     }
 }

@@ -19,6 +19,8 @@ public final class IPTablesBackend: ProxierBackend {
     private let tables: Mutex<[IPFamily: ServicePortTable]>
     /// Families whose kernel rules match the table (otherwise the next sync is full).
     private let known = Mutex<Set<IPFamily>>([])
+    private let lastFullWrite = Mutex<[IPFamily: ContinuousClock.Instant]>([:])
+    private let pendingStale = Mutex<[IPFamily: [(clusterIP: String, port: Int, endpoints: [String])]]>([:])
 
     public init(families: [IPFamily], configuration: ProxyConfiguration, runner: any CommandRunner, logger: Logger) {
         self.configuration = configuration
@@ -35,14 +37,42 @@ public final class IPTablesBackend: ProxierBackend {
         for family in tables.withLock({ Array($0.keys) }) { tables.withLock { $0[family]?.compact() } }
     }
 
+    /// A restore of tens of thousands of chains takes iptables-nft minutes (its chain lookups grow with the
+    /// chains it has read): it is waited for, as long as this.
+    static let restoreTimeout: Duration = .seconds(1800)
+
+    /// Runs a restore with `text` and throws its output when it fails.
+    private func restore(_ text: String, family: IPFamily) async throws {
+        let argv = IPTablesRuleset.restoreCommand(family: family)
+        let result = try await runner.run(argv, stdin: text, timeout: Self.restoreTimeout)
+        guard result.succeeded else { throw CommandError(result.describe(argv)) }
+    }
+
+    /// How often a resync writes every chain again (kube-proxy's iptables mode does the same hourly); resyncs in
+    /// between check that the kernel still has exactly our chains and jumps, and write everything only if not.
+    static let fullSyncPeriod: Duration = .seconds(3600)
+
     public func sync(_ updates: [(key: String, ports: [ServicePortState])], family: IPFamily, whole force: Bool) async throws -> BackendWrite {
-        let full = force || !known.withLock { $0.contains(family) }
+        let isKnown = known.withLock { $0.contains(family) }
+        let due = lastFullWrite.withLock { $0[family].map { ContinuousClock.now - $0 >= Self.fullSyncPeriod } ?? true }
         let (old, new, changed) = tables.withLock { tables -> ([ServicePortState], [ServicePortState], (before: [ServicePortState], after: [ServicePortState])) in
-            let old = full ? [] : tables[family]!.all
+            let old = isKnown ? tables[family]!.all : []
             let changed = tables[family]!.apply(updates)
             return (old, tables[family]!.all, changed)
         }
+        var full = !isKnown || (force && due)
+        if force && !full {
+            // A restore of 10,000 Services takes iptables-nft over a minute: a resync first looks whether
+            // anything of ours was removed or added behind our back.
+            full = await drifted(from: ProxyState(servicePorts: old, skipped: []), family: family)
+            if full { logger.warning("the \(family == .ipv4 ? "iptables" : "ip6tables") chains were changed behind the proxy's back: writing them all again") }
+        }
         let state = ProxyState(servicePorts: new, skipped: [])
+        // Endpoints that left UDP ports, kept until a write succeeds (a failed sync's would be lost otherwise).
+        let stale = pendingStale.withLock { pending in
+            pending[family, default: []] += ServicePortTable.staleUDPEndpoints(before: changed.before, after: changed.after)
+            return pending[family] ?? []
+        }
         var wroteFull = full
         do {
             if full {
@@ -50,9 +80,13 @@ public final class IPTablesBackend: ProxierBackend {
             } else {
                 let text = IPTablesRuleset.difference(
                     from: ProxyState(servicePorts: old, skipped: []), to: state, family: family, configuration: configuration)
-                if text == "" { return .nothing }
+                if text == "" {
+                    pendingStale.withLock { $0[family] = nil }
+                    await ConntrackCleaner.clearStaleUDPFlows(stale, family: family, runner: runner, logger: logger)
+                    return .nothing
+                }
                 do {
-                    if let text { try await runner.check(IPTablesRuleset.restoreCommand(family: family), stdin: text) } else {
+                    if let text { try await restore(text, family: family) } else {
                         try await writeWhole(state, family: family)
                         wroteFull = true
                     }
@@ -69,10 +103,9 @@ public final class IPTablesBackend: ProxierBackend {
             throw error
         }
         known.withLock { _ = $0.insert(family) }
-        if !full {
-            await ConntrackCleaner.clearStaleUDPFlows(
-                ServicePortTable.staleUDPEndpoints(before: changed.before, after: changed.after), family: family, runner: runner, logger: logger)
-        }
+        if wroteFull { lastFullWrite.withLock { $0[family] = .now } }
+        pendingStale.withLock { $0[family] = nil }
+        await ConntrackCleaner.clearStaleUDPFlows(stale, family: family, runner: runner, logger: logger)
         if wroteFull {
             logger.info("full sync of the \(family == .ipv4 ? "iptables" : "ip6tables") rules: \(new.count) service ports, \(new.reduce(0) { $0 + $1.endpoints.count }) endpoints")
         }
@@ -84,11 +117,40 @@ public final class IPTablesBackend: ProxierBackend {
     private func writeWhole(_ state: ProxyState, family: IPFamily) async throws {
         let existing = await ourChains(family)
         let text = IPTablesRuleset.render(state, family: family, configuration: configuration, existingChains: existing)
-        try await runner.check(IPTablesRuleset.restoreCommand(family: family), stdin: text)
+        try await restore(text, family: family)
         for jump in IPTablesRuleset.jumps(family: family) {
             if let checked = try? await runner.run(jump.arguments(.check)), checked.succeeded { continue }
             try await runner.check(jump.arguments(.insert))
         }
+    }
+
+    /// Whether the kernel's chains of ours, their rule counts, or the jumps differ from what `state` was written
+    /// as. Counts rather than the rules' text: iptables-save prints rules its own way (probabilities, `recent`
+    /// options), but a chain flushed, a rule deleted or one inserted by someone else changes its count.
+    private func drifted(from state: ProxyState, family: IPFamily) async -> Bool {
+        let save = family == .ipv4 ? "iptables-save" : "ip6tables-save"
+        guard let listing = try? await runner.run([save]), listing.succeeded else { return true }
+        let expected = IPTablesRuleset.render(state, family: family, configuration: configuration)
+        guard IPTablesRuleset.ourChains(inSave: listing.stdout) == IPTablesRuleset.ourChains(inSave: expected),
+            Self.ruleCounts(listing.stdout) == Self.ruleCounts(expected)
+        else { return true }
+        for jump in IPTablesRuleset.jumps(family: family) {
+            guard let checked = try? await runner.run(jump.arguments(.check)), checked.succeeded else { return true }
+        }
+        return false
+    }
+
+    /// `table/chain` → number of `-A` rules, for our chains, in restore or save text.
+    static func ruleCounts(_ text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var table = ""
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("*") { table = String(line.dropFirst()) }
+            guard line.hasPrefix("-A ") else { continue }
+            let chain = line.dropFirst(3).prefix { $0 != " " }
+            if IPTablesRuleset.isOurs(chain) { counts["\(table)/\(chain)", default: 0] += 1 }
+        }
+        return counts
     }
 
     /// Our chains as the kernel has them, per table.

@@ -38,6 +38,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Flag(help: "nftables only (no iptables comparison).")
     var nftablesOnly = false
 
+    @Option(help: "The largest Service count iptables mode is measured at with iptables-nft (its restore of 10,000 Services takes over a minute and grows faster than the count); the legacy backend is measured at every count.")
+    var iptablesNftMax = 10_000
+
+    @Option(help: "iptables backends measured: nft, legacy, or both (nft,legacy). Run legacy on its own: after a legacy ruleset of 1,000 Services is replaced, connects in the namespace wait a clock tick (4 ms) for a while, whichever rules they meet.")
+    var iptablesBackends = "nft"
+
     func run() async throws {
         guard getuid() == 0 else { throw CommandLineError("the proxy benchmark creates a network namespace and needs root (run it with sudo)") }
         // The node (rules, client) and a pod namespace behind a veth pair, both created here and removed on
@@ -71,7 +77,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 throw CommandLineError("the iptables comparison needs iptables-restore (apt-get install iptables), or pass --nftables-only")
             }
             report.results = try await ProxyBenchmark(namespace: namespace, namespaces: namespaces, connections: connections)
-                .run(counts: sizes, iptables: !nftablesOnly)
+                .run(counts: sizes, iptables: !nftablesOnly, iptablesNftMax: iptablesNftMax,
+                     backends: Set(iptablesBackends.split(separator: ",").map(String.init)))
             await cleanUp()
             print(try report.render(json: json))
         } catch {
@@ -81,13 +88,19 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs every command inside one network namespace (`ip netns exec`), for the proxier's backends.
+/// Runs every command inside one network namespace (`ip netns exec`), for the proxier's backends; with
+/// `legacy`, the iptables programs of the legacy (x_tables) backend instead of the nf_tables one.
 struct NamespaceCommandRunner: CommandRunner {
     let namespace: String
     let inner: any CommandRunner
+    var legacy = false
 
     func run(_ argv: [String], stdin: String?, timeout: Duration) async throws -> CommandResult {
-        try await inner.run(["ip", "netns", "exec", namespace] + argv, stdin: stdin, timeout: timeout)
+        var argv = argv
+        if legacy, let program = argv.first, ["iptables", "iptables-save", "iptables-restore"].contains(program) {
+            argv[0] = "iptables-legacy" + program.dropFirst("iptables".count)
+        }
+        return try await inner.run(["ip", "netns", "exec", namespace] + argv, stdin: stdin, timeout: timeout)
     }
 }
 
@@ -161,10 +174,10 @@ struct ProxyBenchmark {
             detail: "p50 \(BenchmarkReport.format1(times.p50)) µs, mean \(BenchmarkReport.format1(times.mean)) µs over \(connections) connections\(ratio)"), times.p99)
     }
 
-    func run(counts: [Int], iptables: Bool) async throws -> [BenchmarkResult] {
+    func run(counts: [Int], iptables: Bool, iptablesNftMax: Int, backends: Set<String>) async throws -> [BenchmarkResult] {
         var results: [BenchmarkResult] = []
         var nftBase: Double?
-        var iptBase: Double?
+        var iptBase: [Bool: Double] = [:]
         for count in counts {
             let (services, slices) = Self.objects(count, extra: 1)
             // Cold: every Service through the change tracker, then the whole table in one transaction.
@@ -215,31 +228,33 @@ struct ProxyBenchmark {
             try await apply(NFTablesRuleset.deletion(family: .ipv4))
             guard iptables else { continue }
 
-            // The same Services in iptables mode, through the proxier's own backend (one restore, then the jumps).
-            let runner = NamespaceCommandRunner(namespace: namespace, inner: namespaces.runner)
-            let backend = IPTablesBackend(families: [.ipv4], configuration: Self.configuration, runner: runner, logger: Logger(label: "bench"))
-            let updates = (0..<count).map { (key: "bench/s\($0)", ports: Self.ports(services[$0], slices[$0])) }
-            let iptStart = clock.now
-            _ = try await backend.sync(updates, family: .ipv4, whole: true)
-            let cold = (clock.now - iptStart).seconds
-            let nftCold = total
-            results.append(BenchmarkResult(
-                name: "iptables: cold sync, \(count) Services × 2 endpoints", value: cold * 1000, unit: "ms",
-                detail: "\(BenchmarkReport.format1(cold / nftCold))× nftables' cold sync"))
-            if count >= 10_000 {
-                let addStart = clock.now
-                let wrote = try await backend.sync([(key: "bench/s\(count)", ports: Self.ports(services[count], slices[count]))], family: .ipv4, whole: false)
-                let add = (clock.now - addStart).seconds
+            // The same Services in iptables mode, through the proxier's own backend (one restore, then the jumps):
+            // with the legacy backend at every count, with iptables-nft (what `iptables` is here) up to its limit.
+            for legacy in [true, false] where legacy ? backends.contains("legacy") : backends.contains("nft") && count <= iptablesNftMax {
+                let label = legacy ? "iptables (legacy)" : "iptables (nft)"
+                let runner = NamespaceCommandRunner(namespace: namespace, inner: namespaces.runner, legacy: legacy)
+                let backend = IPTablesBackend(families: [.ipv4], configuration: Self.configuration, runner: runner, logger: Logger(label: "bench"))
+                let updates = (0..<count).map { (key: "bench/s\($0)", ports: Self.ports(services[$0], slices[$0])) }
+                let iptStart = clock.now
+                _ = try await backend.sync(updates, family: .ipv4, whole: true)
+                let cold = (clock.now - iptStart).seconds
                 results.append(BenchmarkResult(
-                    name: "iptables: add one Service at \(count)", value: add * 1000, unit: "ms",
-                    detail: "\(wrote == .partial ? "partial restore: the services chain and the new Service's chains" : "\(wrote)")"))
+                    name: "\(label): cold sync, \(count) Services × 2 endpoints", value: cold * 1000, unit: "ms",
+                    detail: "\(BenchmarkReport.format1(cold / total))× nftables' cold sync"))
+                if count >= 10_000 {
+                    let addStart = clock.now
+                    let wrote = try await backend.sync([(key: "bench/s\(count)", ports: Self.ports(services[count], slices[count]))], family: .ipv4, whole: false)
+                    let add = (clock.now - addStart).seconds
+                    results.append(BenchmarkResult(
+                        name: "\(label): add one Service at \(count)", value: add * 1000, unit: "ms",
+                        detail: "\(wrote == .partial ? "partial restore: the services chain and the new Service's chains" : "\(wrote)")"))
+                }
+                var (connect, p99) = try await connectResult(label, count, base: iptBase[legacy])
+                iptBase[legacy] = iptBase[legacy] ?? p99
+                connect.detail = (connect.detail ?? "") + "; \(BenchmarkReport.format1(p99 / nftP99))× nftables' p99"
+                results.append(connect)
+                await backend.cleanup()
             }
-            let (iptConnect, iptP99) = try await connectResult("iptables", count, base: iptBase)
-            iptBase = iptBase ?? iptP99
-            var withRatio = iptConnect
-            withRatio.detail = (withRatio.detail ?? "") + "; \(BenchmarkReport.format1(iptP99 / nftP99))× nftables' p99"
-            results.append(withRatio)
-            await backend.cleanup()
         }
         results.append(BenchmarkResult(name: "benchmark peak memory", value: Self.peakRSS(), unit: "MiB"))
         return results

@@ -249,17 +249,19 @@ struct LabClusterTests {
         #expect(result.stderr.contains("--pod-cidr 10.96.1.0/24 overlaps the service CIDR 10.96.0.0/12"), "\(result.transcript)")
     }
 
-    @Test func demoRunsToCompletion() async throws {
+    @Test(arguments: LabProxyMode.available)
+    func demoRunsToCompletion(mode: LabProxyMode) async throws {
         let lab = try LabHarness.make()
         defer { try? FileManager.default.removeItem(at: lab.scratch) }
         let before = try await hostNetworkSnapshot()
-        let demo = try await lab.switchboard(["demo", "--name", lab.name], timeout: .seconds(180))
+        let demo = try await lab.switchboard(["demo", "--name", lab.name, "--mode", mode.rawValue], timeout: .seconds(180))
         #expect(demo.succeeded, "\(demo.transcript)")
         #expect(demo.stdout.contains("ClusterIP"))
         #expect(demo.stdout.contains("   web → 10.") && demo.stdout.contains("   web.default.svc.cluster.local → 10."), "the names resolve: \(demo.stdout)")
         #expect(demo.stdout.contains("Two endpoints remain"), "\(demo.stdout)")
         #expect(demo.stdout.contains("None failed: traffic moved to the pods that remain."), "\(demo.stdout)")
-        #expect(demo.stdout.contains("no answer, the node dropped it"), "\(demo.stdout)")
+        #expect(demo.stdout.contains(mode == .userspace ? "refused: the node's relay serves pods and the node only" : "no answer, the node dropped it"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("The node's proxy (\(mode.rawValue))"), "\(demo.stdout)")
         #expect(lab.namespaces().isEmpty && lab.processes().isEmpty)
         #expect(try await hostNetworkSnapshot() == before)
     }
