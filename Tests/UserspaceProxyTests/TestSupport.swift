@@ -203,14 +203,3 @@ func withUDPClient<T: Sendable>(_ body: (NIOAsyncChannelOutboundWriter<Addressed
         return try await body(outbound, &iterator, port)
     }
 }
-
-/// Raises RLIMIT_NOFILE, soft and hard, to `wanted` (root may go up to fs.nr_open); false when not allowed.
-func raiseDescriptorLimit(to wanted: Int) -> Bool {
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    var limit = rlimit()
-    guard getrlimit(resource, &limit) == 0 else { return false }
-    if limit.rlim_cur >= rlim_t(wanted) { return true }
-    limit.rlim_cur = rlim_t(wanted)
-    limit.rlim_max = max(limit.rlim_max, rlim_t(wanted))
-    return setrlimit(resource, &limit) == 0
-}
