@@ -16,7 +16,7 @@ public final class IPTablesBackend: ProxierBackend {
     let configuration: ProxyConfiguration
     let runner: any CommandRunner
     let logger: Logger
-    private let tables: Mutex<[IPFamily: ServicePortTable]>
+    private let tables: ServicePortTables
     /// Families whose kernel rules match the table (otherwise the next sync is full).
     private let known = Mutex<Set<IPFamily>>([])
     private let lastFullWrite = Mutex<[IPFamily: ContinuousClock.Instant]>([:])
@@ -26,16 +26,12 @@ public final class IPTablesBackend: ProxierBackend {
         self.configuration = configuration
         self.runner = runner
         self.logger = logger
-        tables = Mutex(Dictionary(uniqueKeysWithValues: families.map { ($0, ServicePortTable()) }))
+        tables = ServicePortTables(families: families)
     }
 
-    public var counts: (servicePorts: Int, endpoints: Int) {
-        tables.withLock { all in all.values.reduce((0, 0)) { ($0.0 + $1.servicePortCount, $0.1 + $1.endpointCount) } }
-    }
+    public var counts: (servicePorts: Int, endpoints: Int) { tables.counts }
 
-    public func compact() {
-        for family in tables.withLock({ Array($0.keys) }) { tables.withLock { $0[family]?.compact() } }
-    }
+    public func compact() { tables.compact() }
 
     /// A restore of tens of thousands of chains takes iptables-nft minutes (its chain lookups grow with the
     /// chains it has read): it is waited for, as long as this.
@@ -161,7 +157,7 @@ public final class IPTablesBackend: ProxierBackend {
     }
 
     public func cleanup() async {
-        for family in tables.withLock({ Array($0.keys) }) { await Self.removeRules(family: family, runner: runner) }
+        for family in tables.families { await Self.removeRules(family: family, runner: runner) }
     }
 
     /// Removes every jump and chain of ours in `family`, whichever proxier wrote them (also used to clear

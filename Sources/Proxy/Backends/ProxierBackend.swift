@@ -1,5 +1,6 @@
 import IPAM
 import ProxyCore
+import Synchronization
 
 /// One proxy mode's data plane (kube-proxy's split: the proxier tracks changes and computes the desired Service
 /// ports; a backend per mode makes the node match them). A backend is told only what changed, Service by
@@ -38,8 +39,32 @@ public enum BackendWrite: Sendable, Equatable {
     case full
 }
 
-/// The desired Service ports of one family, Service by Service: what the iptables and userspace backends keep
-/// (the nftables backend keeps its own element model).
+/// A `ServicePortTable` per family behind one lock, with the counts and compaction a backend reports: what
+/// the iptables and userspace backends keep (the nftables backend keeps its own element model).
+final class ServicePortTables: Sendable {
+    private let tables: Mutex<[IPFamily: ServicePortTable]>
+
+    init(families: [IPFamily]) {
+        tables = Mutex(Dictionary(uniqueKeysWithValues: families.map { ($0, ServicePortTable()) }))
+    }
+
+    var families: [IPFamily] { tables.withLock { Array($0.keys) } }
+
+    func withLock<R: Sendable>(_ body: (inout [IPFamily: ServicePortTable]) -> R) -> R {
+        tables.withLock { body(&$0) }
+    }
+
+    var counts: (servicePorts: Int, endpoints: Int) {
+        tables.withLock { all in all.values.reduce((0, 0)) { ($0.0 + $1.servicePortCount, $0.1 + $1.endpointCount) } }
+    }
+
+    /// One family at a time, so that a watch event waits for one copy at most.
+    func compact() {
+        for family in families { tables.withLock { $0[family]?.compact() } }
+    }
+}
+
+/// The desired Service ports of one family, Service by Service.
 struct ServicePortTable: Sendable {
     private(set) var byService: [String: [ServicePortState]] = [:]
     private(set) var servicePortCount = 0

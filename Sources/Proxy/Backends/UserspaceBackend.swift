@@ -1,7 +1,6 @@
 import IPAM
 import Logging
 import ProxyCore
-import Synchronization
 import UserspaceProxy
 
 /// `--mode userspace`: the relay in this process (`UserspaceProxy`) listens on each Service port with
@@ -10,22 +9,18 @@ import UserspaceProxy
 public final class UserspaceBackend: ProxierBackend {
     public var mode: String { "userspace" }
     public let relay: UserspaceProxy
-    private let tables: Mutex<[IPFamily: ServicePortTable]>
+    private let tables: ServicePortTables
     private let logger: Logger
 
     public init(families: [IPFamily], relay: UserspaceProxy, logger: Logger) {
         self.relay = relay
         self.logger = logger
-        tables = Mutex(Dictionary(uniqueKeysWithValues: families.map { ($0, ServicePortTable()) }))
+        tables = ServicePortTables(families: families)
     }
 
-    public var counts: (servicePorts: Int, endpoints: Int) {
-        tables.withLock { all in all.values.reduce((0, 0)) { ($0.0 + $1.servicePortCount, $0.1 + $1.endpointCount) } }
-    }
+    public var counts: (servicePorts: Int, endpoints: Int) { tables.counts }
 
-    public func compact() {
-        for family in tables.withLock({ Array($0.keys) }) { tables.withLock { $0[family]?.compact() } }
-    }
+    public func compact() { tables.compact() }
 
     public func sync(_ updates: [(key: String, ports: [ServicePortState])], family: IPFamily, whole: Bool) async throws -> BackendWrite {
         let (changed, all) = tables.withLock { tables -> (Bool, [ServicePortState]) in
