@@ -120,11 +120,12 @@ struct ProxyCommand: AsyncParsableCommand {
             nodeName: node, families: serviceCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
             masqueradeAll: masqueradeAll, allowExternalClusterIP: allowExternalClusterIp,
             minSyncPeriod: .milliseconds(Int(minSyncPeriod * 1000)), syncPeriod: .milliseconds(Int(max(1, syncPeriod) * 1000)), mode: mode)
-        let allowed = proxy.userspace.allowedClients
-        proxy.userspace = UserspaceProxyConfiguration(
-            balancing: balancing, connectTimeout: .milliseconds(Int(connectTimeout * 1000)), maxConnections: maxConnections,
-            maxUDPFlows: maxUdpFlows, udpIdleTimeout: .milliseconds(Int(udpIdleTimeout * 1000)), loopbackFallback: loopbackFallback)
-        proxy.userspace.allowedClients = allowed
+        proxy.userspace.balancing = balancing
+        proxy.userspace.connectTimeout = .milliseconds(Int(connectTimeout * 1000))
+        proxy.userspace.maxConnections = maxConnections
+        proxy.userspace.maxUDPFlows = maxUdpFlows
+        proxy.userspace.udpIdleTimeout = .milliseconds(Int(udpIdleTimeout * 1000))
+        proxy.userspace.loopbackFallback = loopbackFallback
         let endpoint = try APIConnection.endpoint(server: server, kubeconfig: kubeconfig)
         let client = HTTPClusterClient(endpoint: endpoint)
         let healthz = try ProxyEndpoints.address(healthzBindAddress, flag: "--healthz-bind-address")
@@ -133,7 +134,6 @@ struct ProxyCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "switchboard.proxy")
         if root { await Proxier.removeOtherModes(than: mode, families: proxy.families) }
-        if root, mode == .userspace { Self.raiseDescriptorLimit(to: 2 * maxConnections + maxUdpFlows + 64) }
         let proxier = Proxier(client: client, configuration: proxy, logger: logger)
         logger.info("proxy mode \(mode.rawValue)")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ProxierService(proxier: proxier))]
@@ -143,20 +143,6 @@ struct ProxyCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await client.shutdown()
-    }
-
-    /// Root may raise the hard RLIMIT_NOFILE too (up to fs.nr_open): as far as the relay's limits need, so that
-    /// `--max-connections` is what caps it rather than a default of the machine.
-    static func raiseDescriptorLimit(to needed: Int) {
-        #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        var limit = rlimit()
-        guard getrlimit(resource, &limit) == 0, limit.rlim_max < rlim_t(needed) else { return }
-        let ceiling = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8)).flatMap { Int($0.filter(\.isNumber)) } ?? 1 << 20
-        limit.rlim_max = rlim_t(min(needed, ceiling))
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(resource, &limit)
-        #endif
     }
 
     /// Userspace mode's answer to the netfilter modes' drop of outside traffic: with cluster CIDRs known and

@@ -22,13 +22,21 @@ enum FileDescriptorLimit {
         return (Int(clamping: limit.rlim_cur), Int(clamping: limit.rlim_max))
     }
 
-    /// Raises the soft limit to the hard one and returns the limits in force afterwards. An unlimited hard
-    /// limit is not a value the kernel takes for RLIMIT_NOFILE (it caps it at fs.nr_open), so that case asks
-    /// for 1,048,576, nr_open's default.
+    /// Raises the limits as far as `needed` descriptors (soft and hard: the hard one goes up only with
+    /// CAP_SYS_RESOURCE, usually root's, and never past fs.nr_open), then the soft limit to the hard one, and
+    /// returns the limits in force afterwards. An unlimited hard limit is not a value the kernel takes for
+    /// RLIMIT_NOFILE (it caps it at fs.nr_open), so that case asks for 1,048,576, nr_open's default.
     @discardableResult
-    static func raiseSoftToHard() -> (soft: Int, hard: Int) {
+    static func raise(toAtLeast needed: Int = 0) -> (soft: Int, hard: Int) {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return (0, 0) }
+        if limit.rlim_max < rlim_t(needed) {
+            var raised = limit
+            raised.rlim_max = rlim_t(min(needed, nrOpen))
+            raised.rlim_cur = raised.rlim_max
+            // Refused without the capability: the limits stay as they were.
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
             raised.rlim_cur = limit.rlim_max == rlim_t.max ? 1 << 20 : limit.rlim_max
@@ -38,5 +46,15 @@ enum FileDescriptorLimit {
             }
         }
         return current() ?? (Int(clamping: limit.rlim_cur), Int(clamping: limit.rlim_max))
+    }
+
+    /// fs.nr_open: the most RLIMIT_NOFILE can be.
+    private static var nrOpen: Int {
+        guard let file = fopen("/proc/sys/fs/nr_open", "r") else { return 1 << 20 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 32)
+        guard fgets(&line, Int32(line.count), file) != nil else { return 1 << 20 }
+        let digits = line.prefix { $0 >= 0x30 && $0 <= 0x39 }.map { Character(UnicodeScalar(UInt8($0))) }
+        return Int(String(digits)).flatMap { $0 > 0 ? $0 : nil } ?? 1 << 20
     }
 }

@@ -127,7 +127,7 @@ public final class UserspaceProxy: Sendable {
     private let table = Mutex(Table())
     private let lastApply = Mutex<Task<[UserspaceListener], Never>?>(nil)
 
-    /// Raises RLIMIT_NOFILE's soft limit to the hard one (see ``raiseFileDescriptorLimit()``) and logs the limits
+    /// Raises RLIMIT_NOFILE as far as the limits need (see ``raiseFileDescriptorLimit(toAtLeast:)``) and logs the limits
     /// the proxy runs under.
     public convenience init(configuration: UserspaceProxyConfiguration, group: any EventLoopGroup, logger: Logger = Logger(label: "switchboard.userspace")) {
         self.init(configuration: configuration, group: group, logger: logger, bindHook: nil)
@@ -139,7 +139,7 @@ public final class UserspaceProxy: Sendable {
         self.group = group
         self.logger = logger
         self.bindHook = bindHook
-        descriptorLimit = Self.raiseFileDescriptorLimit().soft
+        descriptorLimit = Self.raiseFileDescriptorLimit(toAtLeast: Self.descriptorsNeeded(configuration)).soft
         let needed = Self.descriptorsNeeded(configuration)
         // Limits the descriptors cannot hold are lowered to what they can (in proportion), so that a full proxy
         // resets new clients itself instead of failing accepts and connects with EMFILE.
@@ -174,11 +174,12 @@ public final class UserspaceProxy: Sendable {
         2 * configuration.maxConnections + configuration.maxUDPFlows + 64
     }
 
-    /// Raises the process's RLIMIT_NOFILE soft limit to its hard limit and returns both as they are afterwards.
+    /// Raises the process's RLIMIT_NOFILE towards `needed` (the hard limit only where the process may, as root
+    /// with CAP_SYS_RESOURCE), then its soft limit to its hard limit, and returns both as they are afterwards.
     /// Called by `init`; harmless to call again.
     @discardableResult
-    public static func raiseFileDescriptorLimit() -> (soft: Int, hard: Int) {
-        FileDescriptorLimit.raiseSoftToHard()
+    public static func raiseFileDescriptorLimit(toAtLeast needed: Int = 0) -> (soft: Int, hard: Int) {
+        FileDescriptorLimit.raise(toAtLeast: needed)
     }
 
     /// Makes the listeners match `ports` (every family): opens listeners for new Service ports with endpoints,
