@@ -31,7 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard getuid() == 0 else {
             throw CommandLineError("the demo builds a lab of network namespaces and needs root: run it with sudo")
         }
-        guard ["nftables", "iptables", "userspace"].contains(mode) else { throw CommandLineError("--mode \(mode): use nftables, iptables or userspace") }
+        _ = try ProxyOptions.mode(mode, flag: "--mode")
         let lab: LabCluster
         do {
             var cluster = LabCluster(topology: try LabTopology(name: name, nodes: 2), executable: ChildProcess.currentExecutable)

@@ -60,7 +60,7 @@ struct LabUpCommand: AsyncParsableCommand {
     var mode = "nftables"
 
     func run() async throws {
-        guard ["nftables", "iptables", "userspace"].contains(mode) else { throw CommandLineError("--mode \(mode): use nftables, iptables or userspace") }
+        _ = try ProxyOptions.mode(mode, flag: "--mode")
         var lab = try options.cluster()
         lab.proxyMode = mode
         do {

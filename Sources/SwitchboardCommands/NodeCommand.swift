@@ -86,9 +86,7 @@ struct NodeCommand: AsyncParsableCommand {
             clusterDomain: clusterDomain, rootDirectory: rootDir ?? "/var/lib/switchboard/node/\(name)",
             namespacePrefix: netnsPrefix ?? "sb-\(name)-", switchboardExecutable: ChildProcess.currentExecutable)
         if proxyMode != "none" {
-            guard let mode = ProxyMode(rawValue: proxyMode) else {
-                throw CommandLineError("--proxy-mode \(proxyMode): use none, nftables, iptables or userspace")
-            }
+            let mode = try ProxyOptions.mode(proxyMode, flag: "--proxy-mode", extra: ["none"])
             configuration.proxy = try ProxyOptions.configuration(
                 nodeName: name, families: podCIDRs.map(\.family), clusterCIDR: clusterCidr, serviceCIDRs: serviceCIDRs,
                 masqueradeAll: false, allowExternalClusterIP: false, minSyncPeriod: .zero, syncPeriod: .seconds(30), mode: mode)

@@ -91,7 +91,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var metricsBindAddress = "127.0.0.1:10249"
 
     func run() async throws {
-        guard let mode = ProxyMode(rawValue: mode) else { throw CommandLineError("--mode \(mode): use nftables, iptables or userspace") }
+        let mode = try ProxyOptions.mode(mode, flag: "--mode")
         let root = getuid() == 0
         switch mode {
         case .nftables:
@@ -155,6 +155,16 @@ struct ProxyCommand: AsyncParsableCommand {
 
 /// Proxy flags to a proxier configuration, shared by `switchboard proxy` and `switchboard node --proxy-mode`.
 enum ProxyOptions {
+    /// `text` as a proxy mode, or the one-line error naming `flag` and the modes there are (`extra`: other
+    /// values the flag takes, such as `none`).
+    static func mode(_ text: String, flag: String, extra: [String] = []) throws -> ProxyMode {
+        guard let mode = ProxyMode(rawValue: text) else {
+            let names = extra + ProxyMode.allCases.map(\.rawValue)
+            throw CommandLineError("\(flag) \(text): use \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+        }
+        return mode
+    }
+
     static func configuration(
         nodeName: String, families: [IPFamily], clusterCIDR: String?, serviceCIDRs: [CIDR], masqueradeAll: Bool,
         allowExternalClusterIP: Bool, minSyncPeriod: Duration, syncPeriod: Duration, mode: ProxyMode = .nftables

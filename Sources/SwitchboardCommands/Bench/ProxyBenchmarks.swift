@@ -88,11 +88,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs every command inside one network namespace (`ip netns exec`), for the proxier's backends; with
-/// `legacy`, the iptables programs of the legacy (x_tables) backend instead of the nf_tables one.
+/// Runs every command inside one network namespace (`NetworkNamespaces.exec`), for the proxier's backends;
+/// with `legacy`, the iptables programs of the legacy (x_tables) backend instead of the nf_tables one.
 struct NamespaceCommandRunner: CommandRunner {
     let namespace: String
-    let inner: any CommandRunner
+    let namespaces: NetworkNamespaces
     var legacy = false
 
     func run(_ argv: [String], stdin: String?, timeout: Duration) async throws -> CommandResult {
@@ -100,7 +100,7 @@ struct NamespaceCommandRunner: CommandRunner {
         if legacy, let program = argv.first, ["iptables", "iptables-save", "iptables-restore"].contains(program) {
             argv[0] = "iptables-legacy" + program.dropFirst("iptables".count)
         }
-        return try await inner.run(["ip", "netns", "exec", namespace] + argv, stdin: stdin, timeout: timeout)
+        return try await namespaces.exec(namespace, argv, stdin: stdin, timeout: timeout)
     }
 }
 
@@ -232,7 +232,7 @@ struct ProxyBenchmark {
             // with the legacy backend at every count, with iptables-nft (what `iptables` is here) up to its limit.
             for legacy in [true, false] where legacy ? backends.contains("legacy") : backends.contains("nft") && count <= iptablesNftMax {
                 let label = legacy ? "iptables (legacy)" : "iptables (nft)"
-                let runner = NamespaceCommandRunner(namespace: namespace, inner: namespaces.runner, legacy: legacy)
+                let runner = NamespaceCommandRunner(namespace: namespace, namespaces: namespaces, legacy: legacy)
                 let backend = IPTablesBackend(families: [.ipv4], configuration: Self.configuration, runner: runner, logger: Logger(label: "bench"))
                 let updates = (0..<count).map { (key: "bench/s\($0)", ports: Self.ports(services[$0], slices[$0])) }
                 let iptStart = clock.now

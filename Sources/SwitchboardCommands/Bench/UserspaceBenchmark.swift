@@ -93,9 +93,7 @@ struct UserspaceBenchCommand: AsyncParsableCommand {
             return document.results
         }, cleanUp: {
             // The child and what it started (HAProxy, the bulk server) are the namespace's processes.
-            if let pids = try? await namespaces.runner.run(["ip", "netns", "pids", namespace]) {
-                for pid in pids.stdout.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-            }
+            for pid in await namespaces.pids(namespace) { kill(pid, SIGKILL) }
             try? await namespaces.delete(namespace)
             try? FileManager.default.removeItem(atPath: output)
             try? FileManager.default.removeItem(atPath: errors)
@@ -286,18 +284,16 @@ struct UserspaceBenchmark {
             timeout connect 5s
             timeout client 60s
             timeout server 60s
-        frontend http
-            bind \(haproxyFront):\(httpPort)
-            default_backend http
-        backend http
-            balance roundrobin
-        \(backends.enumerated().map { "    server b\($0.offset) \($0.element):\(httpPort)" }.joined(separator: "\n"))
-        frontend bulk
-            bind \(haproxyFront):\(bulkPort)
-            default_backend bulk
-        backend bulk
-            balance roundrobin
-        \(backends.enumerated().map { "    server b\($0.offset) \($0.element):\(bulkPort)" }.joined(separator: "\n"))
+        \([("http", httpPort), ("bulk", bulkPort)].map { name, port in
+            """
+            frontend \(name)
+                bind \(haproxyFront):\(port)
+                default_backend \(name)
+            backend \(name)
+                balance roundrobin
+            \(backends.enumerated().map { "    server b\($0.offset) \($0.element):\(port)" }.joined(separator: "\n"))
+            """
+        }.joined(separator: "\n"))
 
         """
     }
