@@ -61,68 +61,48 @@ struct ProxyBadInputTests {
         """
     }
 
-    static func run(_ arguments: [String], in scratch: URL) async throws -> ProcessResult {
-        try await ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), directory: scratch, timeout: .seconds(20))
-    }
-
     @Test(arguments: LabProxyMode.available)
     func anUnprogrammableObjectIsSkippedAndEveryOtherServiceWorks(mode: LabProxyMode) async throws {
-        let hostBefore = try await hostNetworkSnapshot()
-        let lab = try LabHarness.make()
-        let namespace = "sb-\(lab.name)-badinput"
-        let socket = lab.scratch.appendingPathComponent("api.sock").path
-        var background: [BackgroundProcess] = []
-        do {
-            #expect(try await Self.run(["/usr/sbin/ip", "netns", "add", namespace], in: lab.scratch).succeeded)
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "link", "set", "lo", "up"], in: lab.scratch)
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "addr", "add", "10.250.9.1/32", "dev", "lo"], in: lab.scratch)
+        try await withOwnNamespace("badinput", commandTimeout: .seconds(20)) { own in
+            let namespace = own.name
+            let socket = own.scratch.appendingPathComponent("api.sock").path
+            _ = try await own.run(["/usr/sbin/ip", "-n", namespace, "addr", "add", "10.250.9.1/32", "dev", "lo"])
             // The namespace is its own node and client: the service CIDR routes to loopback, and DNAT (in the
             // output hook) turns the destination into the local endpoint.
             // (Userspace mode: the service CIDR is local, so that the relay can listen on ClusterIPs.)
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "route", "add"] + (mode == .userspace ? ["local"] : []) + ["10.96.0.0/12", "dev", "lo"], in: lab.scratch)
-            let script = lab.scratch.appendingPathComponent("stub.py")
+            _ = try await own.run(["/usr/sbin/ip", "-n", namespace, "route", "add"] + (mode == .userspace ? ["local"] : []) + ["10.96.0.0/12", "dev", "lo"])
+            let script = own.scratch.appendingPathComponent("stub.py")
             try Self.stubServer(socket: socket).write(to: script, atomically: true, encoding: .utf8)
-            background.append(try BackgroundProcess("/usr/bin/python3", [script.path], directory: lab.scratch))
+            _ = try own.start(["/usr/bin/python3", script.path], inNamespace: false)
             #expect(await eventually(within: .seconds(10)) { FileManager.default.fileExists(atPath: socket) }, "the stub API server listens")
-            let inNamespace = ["/usr/sbin/ip", "netns", "exec", namespace, SwitchboardUp.executable]
-            background.append(try BackgroundProcess(inNamespace[0], Array(inNamespace.dropFirst()) + ["echo", "--tcp", "10.250.9.1:8080", "--name", "e1"], directory: lab.scratch))
-            let proxy = try BackgroundProcess(
-                inNamespace[0],
-                Array(inNamespace.dropFirst()) + ["proxy", "--mode", mode.rawValue, "--server", "unix://\(socket)", "--hostname-override", "n1", "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"],
-                directory: lab.scratch)
-            background.append(proxy)
+            let switchboard = [SwitchboardUp.executable]
+            _ = try own.start(switchboard + ["echo", "--tcp", "10.250.9.1:8080", "--name", "e1"])
+            let proxy = try own.start(
+                switchboard + ["proxy", "--mode", mode.rawValue, "--server", "unix://\(socket)", "--hostname-override", "n1", "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"])
 
             // The good Service answers, and so does the one whose slice also held an IPv6 address.
             for ip in ["10.96.0.50", "10.96.0.52"] {
                 #expect(await eventually(within: .seconds(15), every: .milliseconds(100)) {
-                    (try? await Self.run(inNamespace + ["echo", "--query", "tcp://\(ip):80", "--timeout", "1"], in: lab.scratch))?.stdout.hasPrefix("pod=e1") == true
+                    (try? await own.exec(switchboard + ["echo", "--query", "tcp://\(ip):80", "--timeout", "1"]))?.stdout.hasPrefix("pod=e1") == true
                 }, "\(ip) answers: \(proxy.errors)")
             }
             let log = proxy.output + proxy.errors
             #expect(log.contains("not programmed: Service default/bad-port:70000: port 70000 is out of range"), "\(log)")
             #expect(log.contains("not programmed: EndpointSlice default/mixed-1: address fd00:10:244::9 is not an IPv4 address"), "\(log)")
-            let metrics = try await Self.run(
-                ["/usr/sbin/ip", "netns", "exec", namespace, "python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:10249/metrics', timeout=5).read().decode(), end='')"],
-                in: lab.scratch)
+            let metrics = try await own.exec(
+                ["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:10249/metrics', timeout=5).read().decode(), end='')"])
             #expect(metrics.stdout.contains("switchboard_proxy_skipped_objects 2"), "\(metrics.stdout)")
             switch mode {
             case .nftables:
-                let table = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "nft", "list", "map", "ip", "switchboard", "service-ips"], in: lab.scratch)
+                let table = try await own.exec(["nft", "list", "map", "ip", "switchboard", "service-ips"])
                 #expect(table.stdout.contains("10.96.0.50") && !table.stdout.contains("10.96.0.51"), "\(table.stdout)")
             case .iptables:
-                let rules = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "iptables-save", "-t", "nat"], in: lab.scratch)
+                let rules = try await own.exec(["iptables-save", "-t", "nat"])
                 #expect(rules.stdout.contains("10.96.0.50") && !rules.stdout.contains("10.96.0.51"), "\(rules.stdout)")
             case .userspace:
-                let refused = try await Self.run(inNamespace + ["echo", "--query", "tcp://10.96.0.51:80", "--timeout", "1"], in: lab.scratch)
+                let refused = try await own.exec(switchboard + ["echo", "--query", "tcp://10.96.0.51:80", "--timeout", "1"])
                 #expect(refused.stderr.contains("refused"), "no listener for the skipped Service: \(refused.transcript)")
             }
-        } catch {
-            Issue.record(error)
         }
-        for process in background { await process.stop() }
-        _ = try? await Self.run(["/usr/sbin/ip", "netns", "delete", namespace], in: lab.scratch)
-        try? FileManager.default.removeItem(at: lab.scratch)
-        #expect(try await hostNetworkSnapshot() == hostBefore, "the host namespace is as it was")
-        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace)"))
     }
 }

@@ -8,10 +8,6 @@ import Testing
 /// 1024 on port + 10000; the client reaches the Service there.
 @Suite(.serialized, .enabled(if: labAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root (to create the namespace and drop to nobody), iproute2 and setpriv"), .timeLimit(.minutes(2)))
 struct UserspaceRootlessTests {
-    static func run(_ arguments: [String], in scratch: URL, stdin: String? = nil) async throws -> ProcessResult {
-        try await ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), stdin: stdin, directory: scratch, timeout: .seconds(30))
-    }
-
     static func manifest() -> String {
         """
         apiVersion: v1
@@ -40,37 +36,27 @@ struct UserspaceRootlessTests {
     }
 
     @Test func aUserWhoIsNotRootReachesAServiceThroughTheRelay() async throws {
-        let hostBefore = try await hostNetworkSnapshot()
-        let lab = try LabHarness.make()
-        let namespace = "sb-\(lab.name)-rootless"
-        // A directory nobody may write: the control plane's data, the kubeconfig, the API socket.
-        let data = lab.scratch.appendingPathComponent("data")
-        var background: [BackgroundProcess] = []
-        do {
+        try await withOwnNamespace("rootless") { own in
+            // A directory nobody may write: the control plane's data, the kubeconfig, the API socket.
+            let data = own.scratch.appendingPathComponent("data")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-            _ = try await Self.run(["/usr/bin/chown", "-R", "65534:65534", lab.scratch.path], in: lab.scratch)
-            _ = try await Self.run(["/usr/bin/chmod", "0755", lab.scratch.path], in: lab.scratch)
-            #expect(try await Self.run(["/usr/sbin/ip", "netns", "add", namespace], in: lab.scratch).succeeded)
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "link", "set", "lo", "up"], in: lab.scratch)
-            let asNobody = ["/usr/sbin/ip", "netns", "exec", namespace, "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+            _ = try await own.run(["/usr/bin/chown", "-R", "65534:65534", own.scratch.path])
+            _ = try await own.run(["/usr/bin/chmod", "0755", own.scratch.path])
+            let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
             let switchboard = asNobody + [SwitchboardUp.executable]
-            func start(_ arguments: [String]) throws -> BackgroundProcess {
-                let process = try BackgroundProcess(switchboard[0], Array(switchboard.dropFirst()) + arguments, directory: lab.scratch)
-                background.append(process)
-                return process
-            }
+            func start(_ arguments: [String]) throws -> BackgroundProcess { try own.start(switchboard + arguments) }
             let controlPlane = try start(["up", "--data-dir", data.path, "--listen", "127.0.0.1:0"])
             let kubeconfig = data.appendingPathComponent("kubeconfig").path
             #expect(await eventually(within: .seconds(20)) { FileManager.default.fileExists(atPath: kubeconfig) }, "the control plane starts: \(controlPlane.errors)")
             _ = try start(["echo", "--tcp", "127.0.0.2:8080", "--name", "e1"])
             _ = try start(["echo", "--tcp", "127.0.0.3:8080", "--name", "e2"])
-            let kubectl = asNobody + ["/usr/bin/kubectl", "--kubeconfig", kubeconfig, "--cache-dir", lab.scratch.appendingPathComponent("kube-cache").path]
+            let kubectl = asNobody + ["/usr/bin/kubectl", "--kubeconfig", kubeconfig, "--cache-dir", own.scratch.appendingPathComponent("kube-cache").path]
             var applied: ProcessResult?
             #expect(await eventually(within: .seconds(20)) {
-                applied = try? await Self.run(kubectl + ["apply", "-f", "-"], in: lab.scratch, stdin: Self.manifest())
+                applied = try? await own.exec(kubectl + ["apply", "-f", "-"], stdin: Self.manifest())
                 return applied?.succeeded == true
             }, "kubectl apply as nobody: \(applied?.transcript ?? "")")
-            let clusterIP = try await Self.run(kubectl + ["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"], in: lab.scratch).stdout
+            let clusterIP = try await own.exec(kubectl + ["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"]).stdout
             let bytes = clusterIP.split(separator: ".")
             #expect(bytes.count == 4, "\(clusterIP)")
             guard bytes.count == 4 else { throw CancellationError() }
@@ -84,7 +70,7 @@ struct UserspaceRootlessTests {
             for (port, what) in [(10080, "http"), (8443, "alt")] {
                 var answers = ""
                 #expect(await eventually(within: .seconds(15), every: .milliseconds(100)) {
-                    let query = try? await Self.run(switchboard + ["echo", "--query", "tcp://\(mapped):\(port)", "--count", "10", "--timeout", "1"], in: lab.scratch)
+                    let query = try? await own.exec(switchboard + ["echo", "--query", "tcp://\(mapped):\(port)", "--count", "10", "--timeout", "1"])
                     answers = query?.stdout ?? ""
                     return query?.succeeded == true
                 }, "the \(what) port answers at \(mapped):\(port): \(proxy.errors)")
@@ -96,16 +82,8 @@ struct UserspaceRootlessTests {
             #expect(log.contains("listening on \(mapped):8443"), "\(log)")
             #expect(Self.uid(of: proxy.pid) == 65534, "the proxy runs as nobody")
             // Without root nothing was written to the kernel's packet filter of the namespace.
-            let rules = try await Self.run(["/usr/sbin/ip", "netns", "exec", namespace, "nft", "list", "ruleset"], in: lab.scratch)
+            let rules = try await own.exec(["nft", "list", "ruleset"])
             #expect(!rules.stdout.contains("switchboard"), "\(rules.stdout)")
-        } catch is CancellationError {
-        } catch {
-            Issue.record(error)
         }
-        for process in background { await process.stop() }
-        _ = try? await Self.run(["/usr/sbin/ip", "netns", "delete", namespace], in: lab.scratch)
-        try? FileManager.default.removeItem(at: lab.scratch)
-        #expect(try await hostNetworkSnapshot() == hostBefore, "the host namespace is as it was")
-        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace)"))
     }
 }

@@ -9,10 +9,6 @@ import Testing
 /// clients it holds all got their answer, its memory stays small, and it serves new clients afterwards.
 @Suite(.serialized, .enabled(if: labAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs root (for the namespace), iproute2 and python3"), .timeLimit(.minutes(3)))
 struct UserspaceScaleTests {
-    static func run(_ arguments: [String], in scratch: URL, stdin: String? = nil, timeout: Duration = .seconds(30)) async throws -> ProcessResult {
-        try await ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), stdin: stdin, directory: scratch, timeout: timeout)
-    }
-
     /// Opens `count` connections (64 connects in flight), reads each one's greeting and holds it; prints
     /// `held N reset M other K` once every connection has an outcome, then closes them when `gate` exists.
     static func client(target: String, port: Int, count: Int, gate: String) -> String {
@@ -49,26 +45,14 @@ struct UserspaceScaleTests {
     }
 
     @Test func tenThousandConcurrentConnectionsThroughTheRelay() async throws {
-        let hostBefore = try await hostNetworkSnapshot()
-        let lab = try LabHarness.make()
-        let namespace = "sb-\(lab.name)-scale"
-        let data = lab.scratch.appendingPathComponent("data")
-        let gate = lab.scratch.appendingPathComponent("go").path
-        var background: [BackgroundProcess] = []
-        do {
-            #expect(try await Self.run(["/usr/sbin/ip", "netns", "add", namespace], in: lab.scratch).succeeded)
-            _ = try await Self.run(["/usr/sbin/ip", "-n", namespace, "link", "set", "lo", "up"], in: lab.scratch)
-            let inNamespace = ["/usr/sbin/ip", "netns", "exec", namespace]
-            func start(_ arguments: [String]) throws -> BackgroundProcess {
-                let process = try BackgroundProcess(inNamespace[0], Array(inNamespace.dropFirst()) + arguments, directory: lab.scratch)
-                background.append(process)
-                return process
-            }
-            _ = try start([SwitchboardUp.executable, "up", "--data-dir", data.path, "--listen", "127.0.0.1:0"])
+        try await withOwnNamespace("scale") { own in
+            let data = own.scratch.appendingPathComponent("data")
+            let gate = own.scratch.appendingPathComponent("go").path
+            _ = try own.start([SwitchboardUp.executable, "up", "--data-dir", data.path, "--listen", "127.0.0.1:0"])
             let kubeconfig = data.appendingPathComponent("kubeconfig").path
             #expect(await eventually(within: .seconds(20)) { FileManager.default.fileExists(atPath: kubeconfig) })
             // The backend holds 10,000 connections too: its soft descriptor limit goes up to the hard one.
-            _ = try start(["/bin/sh", "-c", "ulimit -n $(ulimit -Hn) && exec \"$0\" echo --tcp 127.0.0.2:8080 --name e1", SwitchboardUp.executable])
+            _ = try own.start(["/bin/sh", "-c", "ulimit -n $(ulimit -Hn) && exec \"$0\" echo --tcp 127.0.0.2:8080 --name e1", SwitchboardUp.executable])
             let manifest = """
                 apiVersion: v1
                 kind: Service
@@ -83,13 +67,13 @@ struct UserspaceScaleTests {
                 ports: [{name: "", port: 8080, protocol: TCP}]
                 endpoints: [{addresses: [127.0.0.2], conditions: {ready: true}}]
                 """
-            let kubectl = inNamespace + ["/usr/bin/kubectl", "--kubeconfig", kubeconfig, "--cache-dir", lab.scratch.appendingPathComponent("kube-cache").path]
+            let kubectl = ["/usr/bin/kubectl", "--kubeconfig", kubeconfig, "--cache-dir", own.scratch.appendingPathComponent("kube-cache").path]
             #expect(await eventually(within: .seconds(20)) {
-                (try? await Self.run(kubectl + ["apply", "-f", "-"], in: lab.scratch, stdin: manifest))?.succeeded == true
+                (try? await own.exec(kubectl + ["apply", "-f", "-"], stdin: manifest))?.succeeded == true
             })
-            let clusterIP = try await Self.run(kubectl + ["get", "svc", "many", "-o", "jsonpath={.spec.clusterIP}"], in: lab.scratch).stdout
+            let clusterIP = try await own.exec(kubectl + ["get", "svc", "many", "-o", "jsonpath={.spec.clusterIP}"]).stdout
             let mapped = "127." + clusterIP.split(separator: ".").dropFirst().joined(separator: ".")
-            let proxy = try start([
+            let proxy = try own.start([
                 SwitchboardUp.executable, "proxy", "--mode", "userspace", "--server", "unix://\(data.appendingPathComponent("api.sock").path)",
                 "--hostname-override", "n1", "--service-cidr", "10.96.0.0/12", "--max-connections", "10000", "--max-udp-flows", "16",
                 "--healthz-bind-address", "", "--metrics-bind-address", "127.0.0.1:10249",
@@ -102,9 +86,9 @@ struct UserspaceScaleTests {
             #expect(held >= 9_900 && held <= 10_000, "the limit it reports: \(limitLine ?? "none")")
             if held < 10_000 { #expect(log.contains("lowered to \(held)"), "a lowered limit is said at start: \(log)") }
 
-            let script = lab.scratch.appendingPathComponent("client.py")
+            let script = own.scratch.appendingPathComponent("client.py")
             try Self.client(target: mapped, port: 8080, count: 10_000, gate: gate).write(to: script, atomically: true, encoding: .utf8)
-            let client = try start(["/usr/bin/python3", script.path])
+            let client = try own.start(["/usr/bin/python3", script.path])
             #expect(await eventually(within: .seconds(100), every: .milliseconds(200)) { client.output.contains("held ") }, "\(client.errors)")
             let fields = client.output.split(whereSeparator: { $0 == " " || $0 == "\n" })
             let counts = stride(from: 0, to: fields.count - 1, by: 2).reduce(into: [String: Int]()) { $0[String(fields[$1])] = Int(fields[$1 + 1]) }
@@ -112,9 +96,8 @@ struct UserspaceScaleTests {
             #expect(counts["reset"] == 10_000 - held, "the rest are reset at once: \(client.output)")
             #expect(counts["other"] == 0, "\(client.output) \(client.errors)")
             // While they are all held: the gauge, and the proxy's memory.
-            let metrics = try await Self.run(
-                inNamespace + ["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:10249/metrics', timeout=5).read().decode(), end='')"],
-                in: lab.scratch)
+            let metrics = try await own.exec(
+                ["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:10249/metrics', timeout=5).read().decode(), end='')"])
             #expect(metrics.stdout.contains("switchboard_userspace_connections \(held)"), "\(metrics.stdout.split(separator: "\n").filter { $0.contains("userspace") })")
             let status = (try? String(contentsOfFile: "/proc/\(proxy.pid)/status", encoding: .utf8)) ?? ""
             let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
@@ -124,17 +107,9 @@ struct UserspaceScaleTests {
             #expect(await client.waitForExit(within: .seconds(20)))
             // And it goes on serving.
             #expect(await eventually(within: .seconds(10)) {
-                (try? await Self.run(inNamespace + [SwitchboardUp.executable, "echo", "--query", "tcp://\(mapped):8080", "--timeout", "1"], in: lab.scratch))?.succeeded == true
+                (try? await own.exec([SwitchboardUp.executable, "echo", "--query", "tcp://\(mapped):8080", "--timeout", "1"]))?.succeeded == true
             })
             #expect(proxy.isRunning)
-        } catch {
-            Issue.record(error)
         }
-        _ = FileManager.default.createFile(atPath: gate, contents: nil)
-        for process in background { await process.stop() }
-        _ = try? await Self.run(["/usr/sbin/ip", "netns", "delete", namespace], in: lab.scratch)
-        try? FileManager.default.removeItem(at: lab.scratch)
-        #expect(try await hostNetworkSnapshot() == hostBefore, "the host namespace is as it was")
-        #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace)"))
     }
 }
